@@ -1,0 +1,50 @@
+"""Build the ASGI application: store, APIs, error handling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from answerdesk.api import agent_api, messages_api
+from answerdesk.api.errors import handle_answerdesk_error, handle_http_exception, handle_unexpected
+from answerdesk.api.request_id import RequestIdMiddleware
+from answerdesk.config import Settings
+from answerdesk.errors import AnswerdeskError
+from answerdesk.store.engine import create_engine_for_url
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Starlette:
+    """Return the answerdesk ASGI app; the caller migrates the database first."""
+    settings = settings or Settings()
+    owns_engine = engine is None
+    engine = engine or create_engine_for_url(settings.database_url, pool_size=settings.pool_size)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = Starlette(
+        routes=[*messages_api.routes(), *agent_api.routes()],
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers={
+            AnswerdeskError: handle_answerdesk_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory` worker processes: settings from the environment."""
+    return create_app(Settings.from_env())

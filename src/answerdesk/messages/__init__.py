@@ -1,0 +1,31 @@
+"""Messages: taken by agents, read by clients. The domain, with no HTTP in it."""
+
+from answerdesk.messages.inputs import MessageInput, parse_message_input
+from answerdesk.messages.lifecycle import STATUSES, change_status
+from answerdesk.messages.reading import (
+    DayRange,
+    ListQuery,
+    get_message,
+    has_more,
+    iter_message_rows,
+    local_day_range,
+)
+from answerdesk.messages.taking import take_message, take_message_data
+from answerdesk.messages.wire import message_json, render_message
+
+__all__ = [
+    "STATUSES",
+    "DayRange",
+    "ListQuery",
+    "MessageInput",
+    "change_status",
+    "get_message",
+    "has_more",
+    "iter_message_rows",
+    "local_day_range",
+    "message_json",
+    "parse_message_input",
+    "render_message",
+    "take_message",
+    "take_message_data",
+]

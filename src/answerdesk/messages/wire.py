@@ -1,0 +1,73 @@
+"""The message object of the Messages API (v1/v2), every key in contract order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+FLAT_PREFIX = "content_with_additional_details_table__"
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _local_display(local: datetime) -> str:
+    # Built by hand rather than with %p, which follows the C locale.
+    hour = local.hour % 12 or 12
+    meridiem = "AM" if local.hour < 12 else "PM"
+    day = f"{local.month:02d}-{local.day:02d}-{local.year:04d}"
+    return f"{day} {hour:02d}:{local.minute:02d} {meridiem}"
+
+
+def caller_display(
+    first_name: str | None, last_name: str | None, company: str | None, phone: str | None
+) -> str | None:
+    """The `from` value: the name, else the company, else the phone, else null."""
+    name = f"{first_name or ''} {last_name or ''}".strip()
+    return name or company or phone or None
+
+
+def render_message(row: Any, *, account_number: str, zone: ZoneInfo) -> dict[str, Any]:
+    """Render one stored message as the API's object (a dict in key order).
+
+    `row` has the columns of the messages table; `fields` is its JSON text.
+    """
+    created: datetime = row.created_at
+    local = created.astimezone(zone)
+    fields: list[list[str]] = orjson.loads(row.fields)
+    details = row.content
+    if fields:
+        details += "".join(f"\n{label}: {value}" for _name, label, value in fields)
+    rendered: dict[str, Any] = {
+        "account_number": account_number,
+        "resource": row.resource,
+        "message_id": row.id,
+        "content": row.content,
+        "from": caller_display(row.first_name, row.last_name, row.company_name, row.phone),
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "created_at": _local_display(local),
+        "utc_created_at": _utc(created),
+        "raw_created_at": local.isoformat(timespec="microseconds"),
+        "status": row.status,
+        "phone": row.phone,
+        "caller_id": row.caller_id,
+        "company_name": row.company_name,
+        "is_emergency": bool(row.is_emergency),
+        "delivered_at": _utc(row.delivered_at) if row.delivered_at else None,
+        "delivered_to": row.delivered_to,
+        "content_with_additional_details": details,
+        "content_with_additional_details_table": {name: value for name, _l, value in fields},
+    }
+    for name, _label, value in fields:
+        rendered[FLAT_PREFIX + name] = value
+    return rendered
+
+
+def message_json(row: Any, *, account_number: str, zone: ZoneInfo) -> bytes:
+    """Render one message straight to JSON bytes."""
+    return orjson.dumps(render_message(row, account_number=account_number, zone=zone))

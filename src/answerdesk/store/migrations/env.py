@@ -1,0 +1,17 @@
+"""Alembic environment: always run online, on the connection answerdesk passes in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from answerdesk.store.tables import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    transaction_per_migration=True,
+)
+with context.begin_transaction():
+    context.run_migrations()
