@@ -119,3 +119,184 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("user_id", "key"),
 )
+
+
+# ---------------------------------------------------------------------------
+# CRM and outbox (issue 3): the built-in CRM every message is carried into,
+# and the transactional outbox that carries it. Migration 0002.
+# ---------------------------------------------------------------------------
+
+#: Lead statuses the pipeline and `crm convert` set; others may be imported.
+LEAD_CONVERTED = "Converted"
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("first_name", sa.String(200), nullable=True),
+    sa.Column("last_name", sa.String(200), nullable=True),
+    sa.Column("organization_name", sa.String(200), nullable=True),
+    # E.164 when the account's region makes it a possible number, else as given.
+    sa.Column("phone", sa.String(40), nullable=True),
+    sa.Column("mobile", sa.String(40), nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    # `email` lower-cased: e-mails match case-insensitively through an index.
+    sa.Column("email_key", sa.String(320), nullable=True),
+    sa.Column("status", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(200), nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Every lookup ends in `id`, so "the lowest id" is the first index entry.
+    sa.Index("ix_leads_account_id", "account_id", "id"),
+    sa.Index("ix_leads_account_phone", "account_id", "phone", "id"),
+    sa.Index("ix_leads_account_mobile", "account_id", "mobile", "id"),
+    sa.Index("ix_leads_account_email", "account_id", "email_key", "id"),
+    sa.Index("ix_leads_account_created", "account_id", "created_at", "id"),
+    sa.Index("ix_leads_account_updated", "account_id", "updated_at", "id"),
+)
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("is_organization", sa.Boolean, nullable=False, default=False),
+    sa.Column("first_name", sa.String(200), nullable=True),
+    sa.Column("last_name", sa.String(200), nullable=True),
+    sa.Column("organization_name", sa.String(200), nullable=True),
+    sa.Column("phone", sa.String(40), nullable=True),
+    sa.Column("mobile", sa.String(40), nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("email_key", sa.String(320), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_contacts_account_id", "account_id", "id"),
+    sa.Index("ix_contacts_account_phone", "account_id", "phone", "id"),
+    sa.Index("ix_contacts_account_mobile", "account_id", "mobile", "id"),
+    sa.Index("ix_contacts_account_email", "account_id", "email_key", "id"),
+    sa.Index("ix_contacts_account_created", "account_id", "created_at", "id"),
+    sa.Index("ix_contacts_account_updated", "account_id", "updated_at", "id"),
+)
+
+deals = sa.Table(
+    "deals",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("value", sa.Numeric(18, 2), nullable=True),
+    sa.Column("stage", sa.String(16), nullable=False),
+    # Exactly one of the two: the deal's lead, or its contact.
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id"), nullable=True),
+    sa.Column("contact_id", Id, sa.ForeignKey("contacts.id"), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("stage IN ('open', 'won', 'lost')", name="stage"),
+    sa.CheckConstraint("(lead_id IS NULL) <> (contact_id IS NULL)", name="one_record"),
+    sa.Index("ix_deals_lead", "lead_id", "id"),
+    sa.Index("ix_deals_contact", "contact_id", "id"),
+)
+
+#: Incoming text messages: one per carried message (unique `message_id`).
+text_messages = sa.Table(
+    "text_messages",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    # 1, 2, 3, ... per account with no gaps (carrying is serialised per
+    # account), so Sell's page number maps to a range of `seq`: page 1000 is
+    # an index range scan, not an OFFSET over 100k rows.
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("message_id", Id, sa.ForeignKey("messages.id"), nullable=False, unique=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("user_phone_number", sa.String(40), nullable=True),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("incoming", sa.Boolean, nullable=False),
+    sa.Column("resource_phone_number", sa.String(40), nullable=True),
+    sa.Column("resource_type", sa.String(16), nullable=False),
+    sa.Column("resource_id", Id, nullable=True),
+    sa.Column("sent_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("resource_type IN ('lead', 'contact', 'none')", name="resource_type"),
+    sa.UniqueConstraint("account_id", "seq"),
+    sa.Index("ix_text_messages_account_id", "account_id", "id"),
+    sa.Index("ix_text_messages_resource", "account_id", "resource_type", "resource_id", "id"),
+)
+
+#: The transactional outbox: one row per message still to carry into the CRM.
+#: Written in the message's own transaction; deleted in the transaction that
+#: carries it, so a crash at any point leaves it either carried or still here.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("message_id", Id, sa.ForeignKey("messages.id"), nullable=False, unique=True),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    # Set when the row is parked as a dead letter; `worker --retry-dead` clears it.
+    sa.Column("dead_at", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_outbox_due", "dead_at", "next_attempt_at", "id"),
+)
+
+
+# ---------------------------------------------------------------------------
+# Console: sign-in sessions, sign-in throttling, password links, audit log.
+# Created by migration 0003.
+# ---------------------------------------------------------------------------
+
+#: A signed-in browser. Only the SHA-256 of the cookie's token is stored, so a
+#: copy of the database does not let anyone sign in as anybody.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+#: Failed sign-ins (and reset requests), counted per client address and per
+#: e-mail over a sliding window; old rows are pruned as new ones arrive.
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(320), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_sign_in_failures_scope_key_at", "scope", "key", "at"),
+)
+
+#: One-use links that set a password: invitations and password resets.
+password_links = sa.Table(
+    "password_links",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+    sa.CheckConstraint("purpose IN ('invite', 'reset')", name="purpose"),
+)
+
+#: What admins (and token owners) changed, newest last; never updated.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor_user_id", Id, sa.ForeignKey("users.id"), nullable=True, index=True),
+    sa.Column("actor_email", sa.String(320), nullable=True),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),
+)
