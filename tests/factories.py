@@ -65,8 +65,13 @@ class Desk:
         return account
 
     def user(
-        self, *, role: str, account: Account | None = None, email: str | None = None,
-        name: str | None = None, password: str | None = None,
+        self,
+        *,
+        role: str,
+        account: Account | None = None,
+        email: str | None = None,
+        name: str | None = None,
+        password: str | None = None,
     ) -> User:
         serial = next(_numbers)
         with write_transaction(self.engine) as connection:

@@ -75,10 +75,21 @@ async def handle_answerdesk_error(request: Request, exc: Exception) -> Response:
     return render_error(request, exc)
 
 
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _canonical_allow(allow: str) -> str:
+    """Starlette lists allowed methods from a set; give them a stable order."""
+    methods = {method.strip() for method in allow.split(",")}
+    return ", ".join(method for method in _METHOD_ORDER if method in methods)
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     """Routing errors: unknown path (404) and wrong method (405, with Allow)."""
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers or {})
+    if "Allow" in headers:
+        headers["Allow"] = _canonical_allow(headers["Allow"])
     if exc.status_code == 405:
         if is_sell_request(request):
             return sell_error(

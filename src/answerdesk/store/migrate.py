@@ -11,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from answerdesk.store.engine import WRITE_OPTION
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Arbitrary but fixed: every answerdesk process upgrading one PostgreSQL
 #: database takes this advisory lock, so only one of them migrates at a time.
@@ -31,8 +33,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
             connection.commit()
         try:
-            command.upgrade(_alembic_config(connection), revision)
-            connection.commit()
+            # One transaction for the whole upgrade. On SQLite it begins
+            # IMMEDIATE: a second process waits for the write lock, then finds
+            # the schema current and does nothing.
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                command.upgrade(_alembic_config(connection), revision)
         finally:
             if connection.dialect.name == "postgresql":
                 connection.execute(
