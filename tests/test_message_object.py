@@ -64,7 +64,8 @@ def test_full_message_every_key_in_order(http, desk: Desk, version) -> None:
     )
     pairs = fetch(http, carla, message_id, version)
     keys = [key for key, _ in pairs]
-    assert keys == STANDARD_KEYS + [
+    assert keys == [
+        *STANDARD_KEYS,
         "content_with_additional_details_table__reason_for_call",
         "content_with_additional_details_table__best_time",
     ]
