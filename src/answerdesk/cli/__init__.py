@@ -1,0 +1,18 @@
+"""The `answerdesk` command line: one module per command group.
+
+answerdesk [--database URL] serve | db | demo | accounts | users | tokens | messages
+"""
+
+from answerdesk.cli.accounts import accounts
+from answerdesk.cli.db import db
+from answerdesk.cli.demo import demo
+from answerdesk.cli.main import cli, main
+from answerdesk.cli.messages import messages
+from answerdesk.cli.serve import serve
+from answerdesk.cli.tokens import tokens
+from answerdesk.cli.users import users
+
+for _command in (serve, db, demo, accounts, users, tokens, messages):
+    cli.add_command(_command)
+
+__all__ = ["cli", "main"]
