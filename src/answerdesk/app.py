@@ -10,11 +10,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from answerdesk.api import agent_api, messages_api
+from answerdesk.api import agent_api, messages_api, sell
 from answerdesk.api.errors import handle_answerdesk_error, handle_http_exception, handle_unexpected
 from answerdesk.api.request_id import RequestIdMiddleware
 from answerdesk.config import Settings
 from answerdesk.errors import AnswerdeskError
+from answerdesk.ratelimit import SlidingWindowLimiter
 from answerdesk.store.engine import create_engine_for_url
 
 
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             engine.dispose()
 
     app = Starlette(
-        routes=[*messages_api.routes(), *agent_api.routes()],
+        routes=[*messages_api.routes(), *agent_api.routes(), *sell.routes()],
         middleware=[Middleware(RequestIdMiddleware)],
         exception_handlers={
             AnswerdeskError: handle_answerdesk_error,
@@ -41,6 +42,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.api_limiter = (
+        SlidingWindowLimiter(settings.api_rate_limit, settings.api_rate_window_seconds)
+        if settings.api_rate_limit > 0
+        else None
+    )
     app.state.engine = engine
     return app
 

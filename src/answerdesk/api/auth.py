@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from answerdesk import clock
 from answerdesk.errors import InvalidCredentials
+from answerdesk.ratelimit import SlidingWindowLimiter
 from answerdesk.store.engine import read_transaction, write_transaction
 from answerdesk.tokens import Principal, touch_last_used, verify_token
 
@@ -23,11 +24,14 @@ CREDENTIAL_QUERY_KEYS = frozenset(
 )
 
 
-def _verify(engine: Engine, token: str) -> Principal:
+def _verify(engine: Engine, request: Request, token: str) -> Principal:
     with read_transaction(engine) as connection:
         principal = verify_token(connection, token)
     if principal is None:
         raise InvalidCredentials()
+    limiter: SlidingWindowLimiter | None = getattr(request.app.state, "api_limiter", None)
+    if limiter is not None:
+        limiter.hit(f"token:{principal.token_id}")
     if principal.needs_touch(clock.utcnow()):
         with write_transaction(engine) as connection:
             touch_last_used(connection, token_id=principal.token_id)
@@ -55,7 +59,7 @@ def client_from_headers(engine: Engine, request: Request) -> Principal:
     token = request.headers.get("x-api-token", "").strip()
     if not email or not token:
         raise InvalidCredentials()
-    principal = _verify(engine, token)
+    principal = _verify(engine, request, token)
     if principal.role != "client" or not hmac.compare_digest(
         principal.email.encode(), email.encode()
     ):
@@ -69,4 +73,4 @@ def principal_from_bearer(engine: Engine, request: Request) -> Principal:
     token = bearer_token(request)
     if token is None:
         raise InvalidCredentials()
-    return _verify(engine, token)
+    return _verify(engine, request, token)
