@@ -1,0 +1,70 @@
+"""`answerdesk serve --demo` as a real process: it starts, seeds, and answers."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+CURL = re.compile(r'curl -H "X-API-EMAIL: (\S+)" -H "X-API-TOKEN: (\S{64})" (\S+)/v1/messages')
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _read_until_listening(process: subprocess.Popen[str], deadline: float) -> str:
+    assert process.stdout is not None
+    seen = []
+    while time.monotonic() < deadline:
+        text = process.stdout.readline()
+        if not text:
+            break
+        seen.append(text)
+        if text.startswith("answerdesk listening on "):
+            return "".join(seen)
+    raise AssertionError(f"serve never said it was listening:\n{''.join(seen)}")
+
+
+def test_serve_with_demo_answers_the_messages_api(tmp_path: Path) -> None:
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "answerdesk.cli", "--database", f"sqlite:///{tmp_path / 'demo.db'}",
+        "serve", "--demo", "--port", str(port),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path
+    )
+    try:
+        deadline = time.monotonic() + 9
+        out = _read_until_listening(process, deadline)
+        assert f"answerdesk listening on http://127.0.0.1:{port}\n" in out
+        email, token, base_url = CURL.findall(out)[0]
+        assert base_url == f"http://127.0.0.1:{port}"
+        headers = {"X-API-EMAIL": email, "X-API-TOKEN": token}
+        while True:
+            try:
+                response = httpx.get(f"{base_url}/v1/messages", headers=headers, timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "serve exited"
+                assert time.monotonic() < deadline, "serve never answered"
+                time.sleep(0.05)
+        assert response.status_code == 200
+        assert len(response.json()) >= 1
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
