@@ -16,6 +16,7 @@ from answerdesk.labels import label_names
 from answerdesk.messages.inputs import MessageInput, parse_message_input
 from answerdesk.phones import clean_text, normalise_phone
 from answerdesk.store.tables import messages
+from answerdesk.sync.outbox import enqueue
 from answerdesk.users import User, account_clients
 
 #: Namespace of the per-account advisory lock taken while storing a message
@@ -101,7 +102,7 @@ def take_message(
     created_at = message.created_at or now
     status = message.status or "new"
     _serialise_ids(connection, account.id)
-    return int(
+    message_id = int(
         connection.execute(
             messages.insert()
             .values(
@@ -129,6 +130,8 @@ def take_message(
             .returning(messages.c.id)
         ).scalar_one()
     )
+    enqueue(connection, account_id=account.id, message_id=message_id, now=now)  # carry to the CRM
+    return message_id
 
 
 def take_message_data(

@@ -1,0 +1,34 @@
+"""Normalise the values CRM records are matched on: phone numbers and e-mails.
+
+A number is stored in E.164 when the account's region makes it a possible
+number, so `(617) 555-0123` and `+1 617 555 0123` find the same record; an
+e-mail is kept as `email-validator` normalises it and matched lower-cased.
+"""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from answerdesk.phones import clean_text, normalise_phone, to_e164
+
+__all__ = ["clean_text", "email_key", "normalise_phone", "to_e164", "valid_email"]
+
+
+def valid_email(raw: str | None) -> str | None:
+    """Return the normalised address when `raw` is syntactically valid, else None.
+
+    No DNS: whether the domain receives mail is not ours to decide, and a
+    lookup per message would make carrying depend on the network.
+    """
+    text = clean_text(raw)
+    if text is None:
+        return None
+    try:
+        return str(validate_email(text, check_deliverability=False).normalized)
+    except EmailNotValidError:
+        return None
+
+
+def email_key(email: str | None) -> str | None:
+    """Return the form e-mails are compared in (case-insensitive)."""
+    return email.lower() if email else None

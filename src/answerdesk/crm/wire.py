@@ -1,0 +1,74 @@
+"""The Sell objects: text messages, leads and contacts, every key in contract order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """Render an instant as Sell does: `2016-10-02T11:08:56Z`."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def text_message_data(row: Any, deal_ids: list[int]) -> dict[str, Any]:
+    """Render a text message row; `send_at` repeats `sent_at` as the document spells it."""
+    sent_at = iso_utc(row.sent_at)
+    none = row.resource_type == "none"
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "user_phone_number": row.user_phone_number,
+        "content": row.content,
+        "incoming": bool(row.incoming),
+        "resource_phone_number": row.resource_phone_number,
+        "resource_type": row.resource_type,
+        "resource_id": None if none else row.resource_id,
+        "associated_deal_ids": deal_ids,
+        "sent_at": sent_at,
+        "send_at": sent_at,
+        "updated_at": iso_utc(row.updated_at),
+        "created_at": iso_utc(row.created_at),
+    }
+
+
+def lead_data(row: Any) -> dict[str, Any]:
+    """Render a lead row."""
+    return {
+        "id": row.id,
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "organization_name": row.organization_name,
+        "phone": row.phone,
+        "mobile": row.mobile,
+        "email": row.email,
+        "status": row.status,
+        "source": row.source,
+        "description": row.description,
+        "created_at": iso_utc(row.created_at),
+        "updated_at": iso_utc(row.updated_at),
+    }
+
+
+def contact_name(row: Any) -> str | None:
+    """`first last`, or the organization's name for an organization."""
+    if row.is_organization:
+        return str(row.organization_name) if row.organization_name else None
+    return f"{row.first_name or ''} {row.last_name or ''}".strip() or None
+
+
+def contact_data(row: Any) -> dict[str, Any]:
+    """Render a contact row."""
+    return {
+        "id": row.id,
+        "name": contact_name(row),
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "is_organization": bool(row.is_organization),
+        "organization_name": row.organization_name,
+        "phone": row.phone,
+        "mobile": row.mobile,
+        "email": row.email,
+        "created_at": iso_utc(row.created_at),
+        "updated_at": iso_utc(row.updated_at),
+    }
