@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from answerdesk.api import agent_api, messages_api, sell
+from answerdesk import console
+from answerdesk.api import agent_api, health, messages_api, sell
 from answerdesk.api.errors import handle_answerdesk_error, handle_http_exception, handle_unexpected
+from answerdesk.api.observe import HttpMetrics, ObserveMiddleware
 from answerdesk.api.request_id import RequestIdMiddleware
 from answerdesk.config import Settings
 from answerdesk.errors import AnswerdeskError
@@ -31,9 +34,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if owns_engine:
             engine.dispose()
 
+    registry = CollectorRegistry()
     app = Starlette(
-        routes=[*messages_api.routes(), *agent_api.routes(), *sell.routes()],
-        middleware=[Middleware(RequestIdMiddleware)],
+        routes=[
+            *health.routes(),
+            *messages_api.routes(),
+            *agent_api.routes(),
+            *sell.routes(),
+            *console.routes(settings, engine),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(ObserveMiddleware, metrics=HttpMetrics(registry)),
+        ],
         exception_handlers={
             AnswerdeskError: handle_answerdesk_error,
             HTTPException: handle_http_exception,
@@ -42,6 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics_registry = registry
     app.state.api_limiter = (
         SlidingWindowLimiter(settings.api_rate_limit, settings.api_rate_window_seconds)
         if settings.api_rate_limit > 0
