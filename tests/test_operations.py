@@ -48,3 +48,33 @@ def test_request_log_has_request_id_and_no_secrets(http, desk: Desk, caplog) -> 
     logged = " ".join(str(value) for value in vars(record).values())
     assert login.token not in logged
     assert "from_date" not in logged
+
+
+def _client_seen(app, headers) -> tuple[str, str]:
+    from starlette.responses import Response
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    seen: dict[str, str] = {}
+
+    def echo(request):
+        seen["client"] = request.client.host
+        seen["scheme"] = request.url.scheme
+        return Response(status_code=204)
+
+    app.router.routes.insert(0, Route("/echo", echo))
+    with TestClient(app, client=("10.0.0.5", 1234)) as client:
+        client.get("/echo", headers=headers)
+    return seen["client"], seen["scheme"]
+
+
+def test_forwarded_headers_believed_only_from_trusted_proxies(settings, engine) -> None:
+    from dataclasses import replace
+
+    from answerdesk.app import create_app
+
+    forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    untrusting = create_app(settings, engine=engine)
+    assert _client_seen(untrusting, forwarded) == ("10.0.0.5", "http")
+    trusting = create_app(replace(settings, trusted_proxies="10.0.0.0/8"), engine=engine)
+    assert _client_seen(trusting, forwarded) == ("203.0.113.9", "https")

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from answerdesk import console
 from answerdesk.api import agent_api, health, messages_api, sell
@@ -20,6 +21,14 @@ from answerdesk.config import Settings
 from answerdesk.errors import AnswerdeskError
 from answerdesk.ratelimit import SlidingWindowLimiter
 from answerdesk.store.engine import create_engine_for_url
+
+
+def _proxy_middleware(settings: Settings) -> list[Middleware]:
+    """Believe X-Forwarded-For/-Proto only from the proxies the operator named."""
+    trusted = [host.strip() for host in settings.trusted_proxies.split(",") if host.strip()]
+    if not trusted:
+        return []
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)]
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Starlette:
@@ -44,6 +53,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             *console.routes(settings, engine),
         ],
         middleware=[
+            *_proxy_middleware(settings),
             Middleware(RequestIdMiddleware),
             Middleware(ObserveMiddleware, metrics=HttpMetrics(registry)),
         ],
