@@ -209,7 +209,7 @@ def test_other_methods_are_405_with_allow(http, boston, version, method) -> None
 
 
 @pytest.mark.parametrize(
-    "path", ["/v1/nothing", "/v2/nothing", "/v1/messages/1/extra", "/", "/v3/messages"]
+    "path", ["/v1/nothing", "/v2/nothing", "/v1/messages/1/extra", "/v1", "/v3/messages"]
 )
 def test_unknown_path_is_not_found_envelope(http, path) -> None:
     response = http.get(path)
