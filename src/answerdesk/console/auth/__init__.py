@@ -1,0 +1,1 @@
+"""Signing in and out, and setting a password through an e-mailed link."""

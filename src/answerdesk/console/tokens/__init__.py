@@ -1,0 +1,1 @@
+"""Each person's own API tokens: create (shown once), list, revoke."""

@@ -1,0 +1,1 @@
+"""The console's plumbing: pages, sessions and CSRF, forms, HTML errors."""
