@@ -15,9 +15,17 @@ def test_healthz_and_readyz(http) -> None:
 
 
 def test_readyz_is_503_when_schema_is_behind(http, engine) -> None:
-    with engine.begin() as connection:
-        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
-    response = http.get("/readyz")
+    from answerdesk.store.migrate import head_revision
+
+    def set_version(version: str | None) -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{version}'")
+
+    set_version("0001")
+    try:
+        response = http.get("/readyz")
+    finally:
+        set_version(head_revision())  # the PostgreSQL test database is shared
     assert response.status_code == 503
     assert response.json()["schema"] == "0001"
 
