@@ -1,0 +1,58 @@
+"""A real HTTP server for tests: uvicorn in a background thread, on a free port.
+
+    from tests.live import live_server_fixture  # noqa: F401  (provides `live_server`)
+
+    def test_something(live_server: str) -> None:
+        httpx.get(f"{live_server}/v1/messages", ...)
+
+`live_server` serves the test's `app` (so the test database); `serve(app)`
+serves any other ASGI app the same way.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import uvicorn
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve(app: Any, *, startup_timeout: float = 10.0) -> Iterator[str]:
+    """Serve `app` over HTTP until the block ends; yield its base URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"live-server-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(name="live_server")
+def live_server_fixture(app: Any) -> Iterator[str]:
+    """The test's app, served over real HTTP on a free port; the base URL."""
+    with serve(app) as url:
+        yield url
