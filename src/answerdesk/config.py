@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 DEFAULT_DATABASE_URL = "sqlite:///answerdesk.db"
 #: Fine on a developer's machine, refused anywhere else (see `Settings.__post_init__`).
-DEVELOPMENT_SECRET_KEY = "answerdesk-development-secret-key-do-not-deploy"
+DEVELOPMENT_SECRET_KEY = "answerdesk-development-secret-key-do-not-deploy"  # noqa: S105
 ENVIRONMENTS = ("development", "production")
 
 

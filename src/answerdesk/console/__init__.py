@@ -17,7 +17,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from answerdesk.config import Settings
+from answerdesk.console.admin import accounts as admin_accounts
+from answerdesk.console.admin import audit as admin_audit
+from answerdesk.console.admin import scripts as admin_scripts
+from answerdesk.console.admin import tokens as admin_tokens
+from answerdesk.console.admin import users as admin_users
 from answerdesk.console.auth import views as auth_views
+from answerdesk.console.dashboard import views as dashboard_views
 from answerdesk.console.desk import accounts as desk_accounts
 from answerdesk.console.desk import listing, status, taking
 from answerdesk.console.tokens import views as token_views
@@ -37,6 +43,12 @@ def _console_routes() -> list[BaseRoute]:
         *listing.routes(),
         *status.routes(),
         *token_views.routes(),
+        *dashboard_views.routes(),
+        *admin_accounts.routes(),
+        *admin_scripts.routes(),
+        *admin_users.routes(),
+        *admin_tokens.routes(),
+        *admin_audit.routes(),
     ]
 
 

@@ -35,6 +35,7 @@ log = logging.getLogger("answerdesk.console")
 
 STAFF: tuple[Role, ...] = ("admin", "agent")
 EVERYONE: tuple[Role, ...] = ("admin", "agent", "client")
+ADMIN: tuple[Role, ...] = ("admin",)
 MAX_FORM_FIELDS = 500
 
 View = Callable[["Page"], Response]
