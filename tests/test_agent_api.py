@@ -150,3 +150,27 @@ def test_unknown_account_and_bad_bodies(http, desk: Desk, engine) -> None:
     assert huge.status_code == 413
     assert http.get(url, headers=agent.bearer).status_code == 405
     assert count_messages(engine) == 0
+
+
+def test_overlong_values_are_422_not_500(http, desk: Desk, engine) -> None:
+    account = desk.account()
+    agent = desk.staff()
+    response = http.post(
+        f"/agent/v1/accounts/{account.number}/messages",
+        headers=agent.bearer,
+        json={
+            "content": "x",
+            "phone": "1" * 41,
+            "caller_id": "2" * 41,
+            "first_name": "a" * 201,
+            "delivered_to": "d" * 321,
+        },
+    )
+    assert response.status_code == 422
+    assert set(response.json()["data"]["errors"]) == {
+        "phone",
+        "caller_id",
+        "first_name",
+        "delivered_to",
+    }
+    assert count_messages(engine) == 0

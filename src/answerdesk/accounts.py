@@ -71,8 +71,14 @@ def create_account(
     errors: dict[str, str] = {}
     if not number:
         errors["number"] = "is required"
+    elif len(number) > 32:
+        errors["number"] = "must be at most 32 characters"
     if not clean_text(name):
         errors["name"] = "is required"
+    elif len(name.strip()) > 200:
+        errors["name"] = "must be at most 200 characters"
+    if phone is not None and len(phone.strip()) > 40:
+        errors["phone"] = "must be at most 40 characters"
     if not is_valid_region(region):
         errors["region"] = f"unknown phone region {region!r}"
     if errors:
@@ -110,6 +116,8 @@ def update_account(
     if name is not None:
         if not clean_text(name):
             raise ValidationFailed({"name": "is required"})
+        if len(name.strip()) > 200:
+            raise ValidationFailed({"name": "must be at most 200 characters"})
         values["name"] = name.strip()
     if timezone is not None:
         values["timezone"] = validate_timezone(timezone)
@@ -119,6 +127,8 @@ def update_account(
         values["region"] = region.upper()
     account = get_account(connection, account_id=account_id)
     if phone is not None:
+        if len(phone.strip()) > 40:
+            raise ValidationFailed({"phone": "must be at most 40 characters"})
         values["phone"] = normalise_phone(phone, str(values.get("region", account.region)))
     if values:
         connection.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
@@ -181,6 +191,8 @@ def add_script_field(
     label = clean_text(label) or ""
     if not label:
         raise ValidationFailed({"label": "is required"})
+    if len(label) > 200:
+        raise ValidationFailed({"label": "must be at most 200 characters"})
     script = get_script(connection, account_id=account_id)
     if any(field.label == label for field in script):
         raise Conflict(f"the script already has a field {label!r}")

@@ -83,6 +83,8 @@ def create_user(
         errors["role"] = "must be one of admin, agent, client"
     if not clean_text(name):
         errors["name"] = "is required"
+    elif len(name.strip()) > 200:
+        errors["name"] = "must be at most 200 characters"
     if role == "client" and account_id is None:
         errors["account"] = "a client user needs an account"
     if role in ("admin", "agent") and account_id is not None:

@@ -17,6 +17,7 @@ from answerdesk.messages.lifecycle import STATUSES
 from answerdesk.messages.localtime import NonexistentLocalTime, parse_instant
 from answerdesk.phones import clean_text
 
+PHONE_KEYS = frozenset({"phone", "caller_id"})
 TEXT_KEYS = ("first_name", "last_name", "company_name", "phone", "caller_id", "for")
 KNOWN_KEYS = frozenset(
     (
@@ -31,6 +32,9 @@ KNOWN_KEYS = frozenset(
     )
 )
 MAX_TEXT_LENGTH = 200
+#: Phone columns are narrower: E.164 is at most 16 characters, and a number
+#: kept as entered ("555-0123 ext. 4") still fits comfortably.
+MAX_PHONE_LENGTH = 40
 MAX_CONTENT_LENGTH = 20_000
 
 
@@ -112,7 +116,10 @@ def parse_message_input(data: Mapping[str, Any], zone: ZoneInfo) -> MessageInput
     for key in data:
         if key not in KNOWN_KEYS:
             errors[str(key)] = "unknown field"
-    texts = {key: _text(data, key, errors, MAX_TEXT_LENGTH) for key in TEXT_KEYS}
+    texts = {
+        key: _text(data, key, errors, MAX_PHONE_LENGTH if key in PHONE_KEYS else MAX_TEXT_LENGTH)
+        for key in TEXT_KEYS
+    }
     content = _text(data, "content", errors, MAX_CONTENT_LENGTH)
     if content is None and "content" not in errors:
         errors["content"] = "is required"
