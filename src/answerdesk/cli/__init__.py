@@ -6,13 +6,14 @@ answerdesk [--database URL] serve | db | demo | accounts | users | tokens | mess
 from answerdesk.cli.accounts import accounts
 from answerdesk.cli.db import db
 from answerdesk.cli.demo import demo
+from answerdesk.cli.fetch import fetch
 from answerdesk.cli.main import cli, main
 from answerdesk.cli.messages import messages
 from answerdesk.cli.serve import serve
 from answerdesk.cli.tokens import tokens
 from answerdesk.cli.users import users
 
-for _command in (serve, db, demo, accounts, users, tokens, messages):
+for _command in (serve, db, demo, accounts, users, tokens, messages, fetch):
     cli.add_command(_command)
 
 __all__ = ["cli", "main"]
