@@ -1,10 +1,13 @@
-"""`answerdesk db upgrade`: bring the schema to this version's migrations."""
+"""`answerdesk db upgrade | backup`: migrate the schema; back up a SQLite database."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from answerdesk.cli.main import CliState, pass_state
+from answerdesk.cli.main import CliState, CommandFailed, pass_state
+from answerdesk.store.backup import BackupUnsupported, backup_sqlite
 from answerdesk.store.migrate import current_revision, upgrade
 
 
@@ -25,3 +28,15 @@ def db_upgrade(state: CliState) -> None:
         click.echo(f"database already at revision {after}")
     else:
         click.echo(f"database upgraded from revision {before or 'none'} to {after}")
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_state
+def db_backup(state: CliState, file: Path) -> None:
+    """Write a consistent copy of the SQLite database to FILE while it stays in use."""
+    try:
+        size = backup_sqlite(state.engine(), file)
+    except BackupUnsupported as error:
+        raise CommandFailed([f"error: {error}"]) from error
+    click.echo(f"backed up to {file} ({size} bytes, integrity ok)")
