@@ -59,6 +59,15 @@ def test_serve_with_demo_answers_the_messages_api(tmp_path: Path) -> None:
                 time.sleep(0.05)
         assert response.status_code == 200
         assert len(response.json()) >= 1
+        # The CRM worker runs inside serve: the demo messages become text messages.
+        bearer = {"Authorization": f"Bearer {token}"}
+        while True:
+            carried = httpx.get(f"{base_url}/v2/text_messages", headers=bearer, timeout=2)
+            assert carried.status_code == 200
+            if carried.json()["items"]:
+                break
+            assert time.monotonic() < deadline + 20, "the worker never carried a message"
+            time.sleep(0.1)
     finally:
         process.terminate()
         try:

@@ -11,6 +11,9 @@ import uvicorn
 from answerdesk.app import create_app
 from answerdesk.cli.demo import run_demo
 from answerdesk.cli.main import CliState, pass_state
+from answerdesk.logs import configure_logging, logging_config
+from answerdesk.store.engine import create_engine_for_url
+from answerdesk.sync import start_worker_thread
 
 #: Worker processes build their app from the environment (uvicorn needs an
 #: import string to start more than one), so the parent hands settings on there.
@@ -18,7 +21,7 @@ APP_FACTORY = "answerdesk.app:create_app_from_env"
 #: Trust no X-Forwarded-* headers (no proxy is assumed), advertise no server
 #: software, and keep a log line per request off the hot path.
 _UVICORN_OPTIONS: dict[str, Any] = {
-    "log_level": "info",
+    # Forwarded headers are handled by the app, from ANSWERDESK_TRUSTED_PROXIES.
     "proxy_headers": False,
     "server_header": False,
     "access_log": False,
@@ -41,9 +44,26 @@ def url_for(host: str, port: int) -> str:
 )
 @click.option("--demo", is_flag=True, help="Seed demo data first and print logins and tokens.")
 @click.option("--no-upgrade", is_flag=True, help="Do not migrate the schema on start.")
+@click.option(
+    "--no-worker", is_flag=True, help="Do not carry messages into the CRM in this process."
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="Least severe log level written (JSON lines on stderr).",
+)
 @pass_state
 def serve(
-    state: CliState, host: str, port: int, workers: int, demo: bool, no_upgrade: bool
+    state: CliState,
+    host: str,
+    port: int,
+    workers: int,
+    demo: bool,
+    no_upgrade: bool,
+    no_worker: bool,
+    log_level: str,
 ) -> None:
     """Serve the Messages API (and the rest of answerdesk) over HTTP."""
     settings = state.settings
@@ -54,13 +74,24 @@ def serve(
         run_demo(state, url_for(_ANY_ADDRESS.get(host, host), port))
         click.echo("")
     state.close()
-    # CRM worker hook: the outbox worker thread is started here (and skipped
-    # with --no-worker) once the sync pipeline lands.
+    log_config = logging_config(log_level)
+    configure_logging(log_level)
+    # One CRM worker per `serve`, in this (parent) process: with --workers N
+    # the HTTP processes are uvicorn's children and carry nothing themselves.
+    worker_engine = None if no_worker else create_engine_for_url(settings.database_url)
+    worker = None if worker_engine is None else start_worker_thread(worker_engine)
     click.echo(f"answerdesk listening on {url_for(host, port)}")
-    if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, **_UVICORN_OPTIONS)
-    else:
-        os.environ["ANSWERDESK_DATABASE_URL"] = settings.database_url
-        uvicorn.run(
-            APP_FACTORY, factory=True, workers=workers, host=host, port=port, **_UVICORN_OPTIONS
-        )
+    options = {**_UVICORN_OPTIONS, "log_config": log_config, "log_level": log_level}
+    try:
+        if workers == 1:
+            uvicorn.run(create_app(settings), host=host, port=port, **options)
+        else:
+            os.environ["ANSWERDESK_DATABASE_URL"] = settings.database_url
+            uvicorn.run(
+                APP_FACTORY, factory=True, workers=workers, host=host, port=port, **options
+            )
+    finally:
+        if worker is not None:
+            worker.stop()
+        if worker_engine is not None:
+            worker_engine.dispose()
