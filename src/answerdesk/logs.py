@@ -25,6 +25,8 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id.get()
+        # uvicorn adds an ANSI-coloured copy of each message; JSON needs only one.
+        record.__dict__.pop("color_message", None)
         return True
 
 
@@ -43,6 +45,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
                 "()": JsonFormatter,
                 "fmt": "{asctime}{levelname}{name}{message}{request_id}",
                 "style": "{",
+                "datefmt": "%Y-%m-%dT%H:%M:%S%z",
                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             }
         },
