@@ -86,3 +86,12 @@ def test_forwarded_headers_believed_only_from_trusted_proxies(settings, engine) 
     assert _client_seen(untrusting, forwarded) == ("10.0.0.5", "http")
     trusting = create_app(replace(settings, trusted_proxies="10.0.0.0/8"), engine=engine)
     assert _client_seen(trusting, forwarded) == ("203.0.113.9", "https")
+
+
+def test_metrics_report_pipeline_backlog_and_process_figures(http, desk: Desk) -> None:
+    account = desk.account()
+    desk.take(account, phone="6175550123")
+    text = http.get("/metrics").text
+    assert 'answerdesk_pipeline_backlog{state="due"} 1.0' in text
+    assert "answerdesk_pipeline_dead_letters 0.0" in text
+    assert "answerdesk_pipeline_carried_total" in text

@@ -21,6 +21,7 @@ from answerdesk.config import Settings
 from answerdesk.errors import AnswerdeskError
 from answerdesk.ratelimit import SlidingWindowLimiter
 from answerdesk.store.engine import create_engine_for_url
+from answerdesk.sync.metrics import PipelineCollector
 
 
 def _proxy_middleware(settings: Settings) -> list[Middleware]:
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             engine.dispose()
 
     registry = CollectorRegistry()
+    registry.register(PipelineCollector(engine))
     app = Starlette(
         routes=[
             *health.routes(),

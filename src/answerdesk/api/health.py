@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -36,9 +36,14 @@ def readyz(request: Request) -> Response:
 
 
 def metrics(request: Request) -> Response:
-    """Prometheus text format: HTTP figures of this process plus the app's collectors."""
+    """Prometheus text format: this app's registry, then the process-wide one.
+
+    The process-wide registry holds the pipeline worker's counters and the
+    Python process figures (memory, CPU, open files).
+    """
     registry: CollectorRegistry = request.app.state.metrics_registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(registry) + generate_latest(REGISTRY)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def routes() -> list[BaseRoute]:
