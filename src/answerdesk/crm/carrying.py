@@ -8,6 +8,7 @@ so carrying a message twice leaves one text message, whatever the timing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
@@ -54,15 +55,26 @@ def caller_of(message: Any, region: str) -> Caller:
     return Caller(number=number, email=email, person=person)
 
 
-def _insert_ignoring_duplicate(connection: sa.Connection, values: dict[str, Any]) -> int | None:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
+@cache
+def _insert_statement(dialect_name: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
         dialect.insert(text_messages)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=["message_id"])
         .returning(text_messages.c.id)
     )
-    found = connection.execute(statement).scalar()
+
+
+@cache
+def _highest_seq() -> Any:
+    return sa.select(sa.func.coalesce(sa.func.max(text_messages.c.seq), 0)).where(
+        text_messages.c.account_id == sa.bindparam("account_id")
+    )
+
+
+def _insert_ignoring_duplicate(connection: sa.Connection, values: dict[str, Any]) -> int | None:
+    """Insert a text message unless its message has one already (the unique key decides)."""
+    found = connection.execute(_insert_statement(connection.dialect.name), values).scalar()
     return None if found is None else int(found)
 
 
@@ -102,9 +114,7 @@ class Carrier:
     def _seq(self, account_id: int) -> int:
         if account_id not in self._next_seq:
             highest = self.connection.execute(
-                sa.select(sa.func.coalesce(sa.func.max(text_messages.c.seq), 0)).where(
-                    text_messages.c.account_id == account_id
-                )
+                _highest_seq(), {"account_id": account_id}
             ).scalar_one()
             self._next_seq[account_id] = int(highest) + 1
         return self._next_seq[account_id]

@@ -7,6 +7,7 @@ index lookups go to the database as one statement.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,14 +17,29 @@ from answerdesk.crm.records import RecordRef
 from answerdesk.store.tables import LEAD_CONVERTED, contacts, leads
 
 
-def _lowest(table: sa.Table, column: str, value: str | None, account_id: int) -> Any:
-    if value is None:
-        return sa.null()
-    query = sa.select(table.c.id).where(table.c.account_id == account_id, table.c[column] == value)
+def _lowest(table: sa.Table, column: str, parameter: str) -> Any:
+    # A NULL parameter matches nothing (NULL = NULL is not true), so one
+    # statement serves callers with a number, an e-mail, or both.
+    query = sa.select(table.c.id).where(
+        table.c.account_id == sa.bindparam("account_id"), table.c[column] == sa.bindparam(parameter)
+    )
     if table is leads:
         # A converted lead lives on as its contact; it is never matched again.
         query = query.where(table.c.status != LEAD_CONVERTED)
     return query.order_by(table.c.id).limit(1).scalar_subquery()
+
+
+@cache
+def _find_statement() -> sa.Select[Any]:
+    """Build the six lookups once: the hot path then pays for no SQL construction."""
+    return sa.select(
+        _lowest(contacts, "phone", "number"),
+        _lowest(contacts, "mobile", "number"),
+        _lowest(contacts, "email_key", "email_key"),
+        _lowest(leads, "phone", "number"),
+        _lowest(leads, "mobile", "number"),
+        _lowest(leads, "email_key", "email_key"),
+    )
 
 
 def _first(*ids: int | None) -> int | None:
@@ -40,16 +56,9 @@ def find_record(
     """
     if number is None and email is None:
         return None
-    key = email_key(email)
     row = connection.execute(
-        sa.select(
-            _lowest(contacts, "phone", number, account_id),
-            _lowest(contacts, "mobile", number, account_id),
-            _lowest(contacts, "email_key", key, account_id),
-            _lowest(leads, "phone", number, account_id),
-            _lowest(leads, "mobile", number, account_id),
-            _lowest(leads, "email_key", key, account_id),
-        )
+        _find_statement(),
+        {"account_id": account_id, "number": number, "email_key": email_key(email)},
     ).one()
     contact_phone, contact_mobile, contact_email, lead_phone, lead_mobile, lead_email = row
     if (found := _first(contact_phone, contact_mobile)) is not None:

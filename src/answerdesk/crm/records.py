@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -69,6 +70,19 @@ def table_of(kind: RecordType) -> sa.Table:
     return leads if kind == "lead" else contacts
 
 
+@cache
+def _insert(kind: RecordType) -> Any:
+    table = table_of(kind)
+    return table.insert().returning(table.c.id)
+
+
+@cache
+def _fillable(kind: RecordType) -> Any:
+    table = table_of(kind)
+    columns = (table.c[name] for name in (*FILLABLE, "mobile"))
+    return sa.select(*columns).where(table.c.id == sa.bindparam("record_id"))
+
+
 def create_lead(
     connection: sa.Connection,
     *,
@@ -81,21 +95,16 @@ def create_lead(
 ) -> int:
     """Insert a lead and return its id."""
     now = now or clock.utcnow()
-    return int(
-        connection.execute(
-            leads.insert()
-            .values(
-                account_id=account_id,
-                **person.values(),
-                status=status,
-                source=source,
-                description=description,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(leads.c.id)
-        ).scalar_one()
-    )
+    values = {
+        "account_id": account_id,
+        **person.values(),
+        "status": status,
+        "source": source,
+        "description": description,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return int(connection.execute(_insert("lead"), values).scalar_one())
 
 
 def create_contact(
@@ -108,19 +117,14 @@ def create_contact(
 ) -> int:
     """Insert a contact and return its id."""
     now = now or clock.utcnow()
-    return int(
-        connection.execute(
-            contacts.insert()
-            .values(
-                account_id=account_id,
-                **person.values(),
-                is_organization=is_organization,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(contacts.c.id)
-        ).scalar_one()
-    )
+    values = {
+        "account_id": account_id,
+        **person.values(),
+        "is_organization": is_organization,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return int(connection.execute(_insert("contact"), values).scalar_one())
 
 
 def blanks_to_fill(record: Any, person: Person) -> dict[str, Any]:
@@ -146,13 +150,11 @@ def fill_blanks(
     connection: sa.Connection, *, ref: RecordRef, person: Person, now: datetime | None = None
 ) -> bool:
     """Fill the record's blank fields from `person`; tell whether anything changed."""
-    table = table_of(ref.type)
-    record = connection.execute(
-        sa.select(*(table.c[name] for name in (*FILLABLE, "mobile"))).where(table.c.id == ref.id)
-    ).one()
+    record = connection.execute(_fillable(ref.type), {"record_id": ref.id}).one()
     values = blanks_to_fill(record, person)
     if not values:
         return False
+    table = table_of(ref.type)
     values["updated_at"] = now or clock.utcnow()
     connection.execute(table.update().where(table.c.id == ref.id).values(**values))
     return True
