@@ -21,6 +21,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -75,9 +76,15 @@ def _messages(engine: sa.Engine, account: object, count: int, known: int) -> Non
             take_message_data(connection, account=account, data=data, taken_by_user_id=None)  # type: ignore[arg-type]
 
 
-def run(url: str, records: int, messages: int, batch: int) -> float:
+def run(url: str, records: int, messages: int, batch: int, cache_mb: int | None) -> float:
     """Return seconds per carried message with `records` existing CRM records."""
     engine = create_engine_for_url(url)
+    if cache_mb and engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _cache(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
+
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
@@ -119,6 +126,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=6_000)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--database", help="a PostgreSQL URL (default: temporary SQLite files)")
+    parser.add_argument(
+        "--sqlite-cache-mb", type=int, help="SQLite page cache per connection (default: 2 MB)"
+    )
     args = parser.parse_args()
     load = os.getloadavg()[0]
     print(
@@ -130,7 +140,7 @@ def main() -> None:
         for size in (args.small, args.big):
             url = args.database or f"sqlite:///{Path(tmp) / f'bench{size}.db'}"
             print(f"{size:,} existing records ({url.split(':')[0]}):")
-            costs[size] = run(url, size, args.messages, args.batch)
+            costs[size] = run(url, size, args.messages, args.batch, args.sqlite_cache_mb)
     small, big = costs[args.small], costs[args.big]
     print(f"per message: {small * 1e6:.0f} us with {args.small:,} records,", end=" ")
     print(f"{big * 1e6:.0f} us with {args.big:,}")

@@ -24,3 +24,29 @@ def test_migrations_match_metadata(engine: Engine) -> None:
 def test_upgrade_again_is_a_no_op(engine: Engine) -> None:
     upgrade(engine)
     assert current_revision(engine) == head_revision()
+
+
+def test_upgrade_to_0002_queues_existing_messages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from answerdesk.store.engine import create_engine_for_url
+
+    engine = create_engine_for_url(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO accounts (id, number, name, timezone, region, created_at)"
+            " VALUES (1, '1', 'A', 'UTC', 'US', '2024-01-01 00:00:00.000000')"
+        )
+        for message_id in (1, 2):
+            connection.exec_driver_sql(
+                "INSERT INTO messages (id, account_id, content, is_emergency, fields, created_at,"
+                " created_second, status, updated_at) VALUES (?, 1, 'x', 0, '[]',"
+                " '2024-01-01 00:00:00.000000', 1704067200, 'new', '2024-01-01 00:00:00.000000')",
+                (message_id,),
+            )
+    upgrade(engine, "0002")
+    with engine.connect() as connection:
+        queued = connection.execute(sa.text("SELECT message_id, attempts FROM outbox")).all()
+    engine.dispose()
+    assert sorted(queued) == [(1, 0), (2, 0)]

@@ -28,7 +28,11 @@ def test_workers_racing_on_one_new_caller_make_one_lead(
             start = threading.Barrier(WORKERS)
             errors: list[BaseException] = []
 
-            def work(worker_engine: Engine) -> None:
+            def work(
+                worker_engine: Engine,
+                start: threading.Barrier = start,
+                errors: list[BaseException] = errors,
+            ) -> None:
                 try:
                     start.wait()
                     carry_batch(worker_engine, batch_size=1)

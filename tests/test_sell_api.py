@@ -298,3 +298,28 @@ def test_contacts_list_and_name(
         (company, "Lee Bakery"),
     ]
     assert items[1]["data"]["is_organization"] is True
+
+
+def test_head_and_wrong_method(
+    http: TestClient, engine: Engine, desk: Desk, account: Account, login: ClientLogin
+) -> None:
+    [text_id] = _carried(engine, desk, account, 1)
+    head = http.head(f"/v2/text_messages/{text_id}", headers=login.bearer)
+    assert (head.status_code, head.content) == (200, b"")
+    body = _error(http.post("/v2/text_messages", headers=login.bearer), 405, "method_not_allowed")
+    assert body["meta"]["http_status"] == "405 Method Not Allowed"
+
+
+def test_links_keep_the_other_parameters(
+    http: TestClient, engine: Engine, desk: Desk, account: Account, login: ClientLogin
+) -> None:
+    one, two, three = _carried(engine, desk, account, 3)
+    query = f"/v2/text_messages.json?ids={one},{two},{three}&per_page=1&page=2&sort_by=id:asc"
+    links = http.get(query, headers=login.bearer).json()["meta"]["links"]
+    assert links["self"] == "http://testserver" + query
+    for name, page in (("first_page", "1"), ("prev_page", "1"), ("next_page", "3")):
+        assert urlsplit(links[name]).path == "/v2/text_messages.json"
+        assert parse_qs(urlsplit(links[name]).query) == {
+            "ids": [f"{one},{two},{three}"], "per_page": ["1"], "sort_by": ["id:asc"],
+            "page": [page],
+        }
