@@ -170,7 +170,7 @@ def test_status_moves_forward_with_delivery_details(console: Console, desk: Desk
     )
     assert done.status_code == 303
     page = agent.get(done.headers["location"])
-    assert "2024-03-15T14:32:00Z to boss@example.com" in page.text
+    assert "03-15-2024 10:32 AM to boss@example.com" in page.text
     assert agent.post(f"{path}/status", {"status": "archived"}).status_code == 303
     back = agent.post(f"{path}/status", {"status": "read"})
     assert back.status_code == 422 and "cannot become read again" in back.text

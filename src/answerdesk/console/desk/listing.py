@@ -60,6 +60,7 @@ def rendered(row: Any, account: Account) -> dict[str, Any]:
     return {
         "wire": wire,
         "fields": orjson.loads(row.fields),
+        "delivered_at": row.delivered_at,
         "json": orjson.dumps(wire, option=orjson.OPT_INDENT_2).decode(),
     }
 

@@ -34,6 +34,16 @@ def _when(value: datetime | None, zone: str | None = None) -> str:
     return local.strftime("%Y-%m-%d %H:%M") + suffix
 
 
+def _local(value: datetime | None, zone: str) -> str:
+    """Show an instant as the Messages API's `created_at` does: `03-15-2024 10:32 AM`."""
+    if value is None:
+        return "—"
+    local = value.astimezone(ZoneInfo(zone))
+    hour = local.hour % 12 or 12
+    meridiem = "AM" if local.hour < 12 else "PM"
+    return f"{local:%m-%d-%Y} {hour:02d}:{local.minute:02d} {meridiem}"
+
+
 def _duration(seconds: int | None) -> str:
     """Show a duration the way people say it: `4 min`, `2 h 5 min`, `3 d 2 h`."""
     if seconds is None:
@@ -59,4 +69,5 @@ def build_templates() -> jinja2.Environment:
     )
     environment.filters["when"] = _when
     environment.filters["duration"] = _duration
+    environment.filters["local"] = _local
     return environment
