@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -59,21 +61,28 @@ def open_deal_ids(
     lead_ids = sorted(ref.id for ref in refs if ref.type == "lead")
     contact_ids = sorted(ref.id for ref in refs if ref.type == "contact")
     result: dict[RecordRef, list[int]] = {}
-    conditions = []
-    if lead_ids:
-        conditions.append(deals.c.lead_id.in_(lead_ids))
-    if contact_ids:
-        conditions.append(deals.c.contact_id.in_(contact_ids))
-    if not conditions:
+    if not lead_ids and not contact_ids:
         return result
-    rows = connection.execute(
-        sa.select(deals.c.id, deals.c.lead_id, deals.c.contact_id)
-        .where(sa.or_(*conditions), deals.c.stage.not_in(CLOSED_STAGES))
-        .order_by(deals.c.id)
-    )
+    # An empty list matches nothing, so one cached statement serves every mix.
+    rows = connection.execute(_open_deals(), {"lead_ids": lead_ids, "contact_ids": contact_ids})
     for deal_id, lead_id, contact_id in rows:
         ref = (
             RecordRef("lead", lead_id) if lead_id is not None else RecordRef("contact", contact_id)
         )
         result.setdefault(ref, []).append(deal_id)
     return result
+
+
+@cache
+def _open_deals() -> sa.Select[Any]:
+    return (
+        sa.select(deals.c.id, deals.c.lead_id, deals.c.contact_id)
+        .where(
+            sa.or_(
+                deals.c.lead_id.in_(sa.bindparam("lead_ids", expanding=True)),
+                deals.c.contact_id.in_(sa.bindparam("contact_ids", expanding=True)),
+            ),
+            deals.c.stage.not_in(CLOSED_STAGES),
+        )
+        .order_by(deals.c.id)
+    )

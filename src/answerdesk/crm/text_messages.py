@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,10 +38,23 @@ class TextMessageQuery:
     descending: bool = True
 
 
+@cache
+def _statements() -> dict[str, Any]:
+    """Build the hot reads once, with bind parameters (no SQL construction per request)."""
+    account = _C.account_id == sa.bindparam("account_id")
+    in_range = _C.seq.between(sa.bindparam("low"), sa.bindparam("high"))
+    by_range = sa.select(text_messages).where(account, in_range)
+    return {
+        "total": sa.select(sa.func.max(_C.seq)).where(account),
+        "desc": by_range.order_by(_C.seq.desc()),
+        "asc": by_range.order_by(_C.seq.asc()),
+        "one": sa.select(text_messages).where(_C.id == sa.bindparam("id"), account),
+    }
+
+
 def _by_seq(connection: sa.Connection, query: TextMessageQuery) -> Page:
-    total = connection.execute(
-        sa.select(sa.func.max(_C.seq)).where(_C.account_id == query.account_id)
-    ).scalar()
+    statements = _statements()
+    total = connection.execute(statements["total"], {"account_id": query.account_id}).scalar()
     total = int(total or 0)
     size = query.page.size
     if query.descending:
@@ -53,11 +67,9 @@ def _by_seq(connection: sa.Connection, query: TextMessageQuery) -> Page:
         has_next = high < total
     if high < 1 or low > total:
         return Page([], False)
-    order = _C.seq.desc() if query.descending else _C.seq.asc()
     rows = connection.execute(
-        sa.select(text_messages)
-        .where(_C.account_id == query.account_id, _C.seq.between(max(low, 1), high))
-        .order_by(order)
+        statements["desc" if query.descending else "asc"],
+        {"account_id": query.account_id, "low": max(low, 1), "high": high},
     ).all()
     return Page(list(rows), has_next)
 
@@ -87,7 +99,7 @@ def list_text_messages(connection: sa.Connection, query: TextMessageQuery) -> Pa
 def get_text_message(connection: sa.Connection, *, account_id: int, text_message_id: int) -> Any:
     """Return one of the account's text messages; another account's id is not found."""
     row = connection.execute(
-        sa.select(text_messages).where(_C.id == text_message_id, _C.account_id == account_id)
+        _statements()["one"], {"id": text_message_id, "account_id": account_id}
     ).first()
     if row is None:
         raise TextMessageNotFound()
