@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import AXE, LiveServer
+from tests.crm_support import carry_all, leads_of
 
 
 def _violations(page: Any) -> list[str]:
@@ -27,11 +28,14 @@ def story(seeded: dict[str, Any], desk: Any) -> dict[str, Any]:
         account,
         "Please call back about the invoice",
         first_name="Ann",
+        phone="617 555 0123",
         is_emergency=True,
         fields={"Reason for call": "Billing"},
     )
     desk.take(account, "Second message", fields={"Reason for call": "Other"})
     desk.token(seeded["client"])
+    carry_all(desk.engine)
+    seeded["lead_id"] = leads_of(desk.engine, account.id)[0].id
     return seeded
 
 
@@ -71,6 +75,8 @@ def test_main_pages_have_no_serious_accessibility_violations(
 
     client = people(bypass_csp=True).sign_in(story["client"].email).page
     check(client, f"{base}/messages?q=invoice&emergency=on", "client messages, filtered")
+    check(client, f"{base}/crm", "CRM leads")
+    check(client, f"{base}/crm/lead/{story['lead_id']}", "CRM lead")
     check(client, "/console/tokens", "tokens")
     client.get_by_role("button", name="Create token").click()
     check(client, None, "token created")
@@ -84,6 +90,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
     check(admin, f"/console/admin/users/{story['client'].id}", "user")
     check(admin, "/console/admin/tokens", "all tokens")
     check(admin, "/console/admin/audit", "audit log")
+    check(admin, "/console/admin/pipeline", "CRM pipeline")
     check(admin, "/console/no-such-page", "not found")
 
     assert problems == {}

@@ -19,10 +19,12 @@ from starlette.staticfiles import StaticFiles
 from answerdesk.config import Settings
 from answerdesk.console.admin import accounts as admin_accounts
 from answerdesk.console.admin import audit as admin_audit
+from answerdesk.console.admin import pipeline as admin_pipeline
 from answerdesk.console.admin import scripts as admin_scripts
 from answerdesk.console.admin import tokens as admin_tokens
 from answerdesk.console.admin import users as admin_users
 from answerdesk.console.auth import views as auth_views
+from answerdesk.console.crm import views as crm_views
 from answerdesk.console.dashboard import views as dashboard_views
 from answerdesk.console.desk import accounts as desk_accounts
 from answerdesk.console.desk import listing, status, taking
@@ -49,6 +51,8 @@ def _console_routes() -> list[BaseRoute]:
         *admin_users.routes(),
         *admin_tokens.routes(),
         *admin_audit.routes(),
+        *admin_pipeline.routes(),
+        *crm_views.routes(),
     ]
 
 
