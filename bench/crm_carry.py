@@ -19,17 +19,21 @@ import os
 import platform
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from answerdesk.accounts import create_account
 from answerdesk.messages import take_message_data
 from answerdesk.store.engine import create_engine_for_url, write_transaction
 from answerdesk.store.migrate import upgrade
-from answerdesk.store.tables import contacts, leads, metadata
+from answerdesk.store.tables import contacts, leads
 from answerdesk.sync import carry_batch
 
 CHUNK = 20_000
@@ -85,10 +89,6 @@ def run(url: str, records: int, messages: int, batch: int, cache_mb: int | None)
         def _cache(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
 
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {names}, alembic_version CASCADE")
     upgrade(engine)
     with write_transaction(engine) as connection:
         account = create_account(
@@ -119,13 +119,37 @@ def run(url: str, records: int, messages: int, batch: int, cache_mb: int | None)
     return elapsed / messages
 
 
+@contextmanager
+def _database(server_url: str | None, sqlite_path: Path) -> Iterator[str]:
+    """Yield the URL of an empty database: a SQLite file, or a scratch PostgreSQL database."""
+    if server_url is None:
+        yield f"sqlite:///{sqlite_path}"
+        return
+    name = f"answerdesk_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(
+        make_url(server_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--messages", type=int, default=6_000)
     parser.add_argument("--batch", type=int, default=200)
-    parser.add_argument("--database", help="a PostgreSQL URL (default: temporary SQLite files)")
+    parser.add_argument(
+        "--database",
+        help="a PostgreSQL server URL: a scratch database is made there per size and dropped"
+        " (default: temporary SQLite files)",
+    )
     parser.add_argument(
         "--sqlite-cache-mb", type=int, help="SQLite page cache per connection (default: 2 MB)"
     )
@@ -138,9 +162,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         costs = {}
         for size in (args.small, args.big):
-            url = args.database or f"sqlite:///{Path(tmp) / f'bench{size}.db'}"
-            print(f"{size:,} existing records ({url.split(':')[0]}):")
-            costs[size] = run(url, size, args.messages, args.batch, args.sqlite_cache_mb)
+            with _database(args.database, Path(tmp) / f"bench{size}.db") as url:
+                print(f"{size:,} existing records ({url.split(':')[0]}):")
+                costs[size] = run(url, size, args.messages, args.batch, args.sqlite_cache_mb)
     small, big = costs[args.small], costs[args.big]
     print(f"per message: {small * 1e6:.0f} us with {args.small:,} records,", end=" ")
     print(f"{big * 1e6:.0f} us with {args.big:,}")
