@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from answerdesk import clock
 from answerdesk.errors import Conflict, MessageNotFound, ValidationFailed
+from answerdesk.messages.prerender import refresh_wire
 from answerdesk.store.tables import messages
 
 STATUSES = ("new", "delivered", "read", "archived")
@@ -49,3 +50,4 @@ def change_status(
         .where(messages.c.id == message_id, messages.c.account_id == account_id)
         .values(**values)
     )
+    refresh_wire(connection, message_id=message_id)  # issue 7: the stored API JSON

@@ -14,6 +14,7 @@ from answerdesk.accounts import Account, ScriptField, get_script
 from answerdesk.errors import ValidationFailed
 from answerdesk.labels import label_names
 from answerdesk.messages.inputs import MessageInput, parse_message_input
+from answerdesk.messages.prerender import refresh_wire
 from answerdesk.phones import clean_text, normalise_phone
 from answerdesk.store.tables import messages
 from answerdesk.sync.outbox import enqueue
@@ -130,6 +131,7 @@ def take_message(
             .returning(messages.c.id)
         ).scalar_one()
     )
+    refresh_wire(connection, message_id=message_id)  # issue 7: the stored API JSON
     enqueue(connection, account_id=account.id, message_id=message_id, now=now)  # carry to the CRM
     return message_id
 

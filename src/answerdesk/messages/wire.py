@@ -71,3 +71,23 @@ def render_message(row: Any, *, account_number: str, zone: ZoneInfo) -> dict[str
 def message_json(row: Any, *, account_number: str, zone: ZoneInfo) -> bytes:
     """Render one message straight to JSON bytes."""
     return orjson.dumps(render_message(row, account_number=account_number, zone=zone))
+
+
+def stored_wire(row: Any, *, zone: ZoneInfo) -> tuple[str, str]:
+    """Return the message's JSON without its first key, and the zone it was rendered in.
+
+    Stored with the message (`messages.wire`, `messages.wire_zone`) so a list
+    is served by joining stored text instead of rendering every row. It
+    leaves out `account_number` (an account's, not a message's, value: see
+    `object_prefix`) and starts right after it: `"resource":...}`. Its local
+    times are only right while the account's zone is still `wire_zone`;
+    readers fall back to rendering the row when it is not.
+    """
+    rendered = render_message(row, account_number="", zone=zone)
+    del rendered["account_number"]
+    return orjson.dumps(rendered)[1:].decode(), zone.key
+
+
+def object_prefix(account_number: str) -> str:
+    """What goes before a stored wire text to make the whole message object."""
+    return '{"account_number":' + orjson.dumps(account_number).decode() + ","

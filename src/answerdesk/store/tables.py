@@ -99,6 +99,13 @@ messages = sa.Table(
     sa.Column("delivered_at", UTCDateTime, nullable=True),
     sa.Column("delivered_to", sa.String(320), nullable=True),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # The message's API JSON without `account_number` (messages/wire.py
+    # `stored_wire`), rendered in the account's zone `wire_zone` when the
+    # message was written, so lists join stored text (issue 7). Every write
+    # to a message refreshes it (messages/prerender.py); NULL, or a zone that
+    # is no longer the account's, makes readers render the row instead.
+    sa.Column("wire", sa.Text, nullable=True),
+    sa.Column("wire_zone", sa.String(64), nullable=True),
     sa.CheckConstraint("status IN ('new', 'delivered', 'read', 'archived')", name="status"),
     sa.Index("ix_messages_account_created", "account_id", "created_second", "id"),
     sa.Index("ix_messages_account_id", "account_id", "id"),
