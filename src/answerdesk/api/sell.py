@@ -76,16 +76,8 @@ def list_text_messages(request: Request) -> Response:
     )
     with read_transaction(engine) as connection:
         page = text_messages.list_text_messages(connection, query)
-        deals = text_messages.deals_for(connection, page.rows)
-    items = [
-        _item(
-            text_message_data(
-                row, deals.get(ref, []) if (ref := text_messages.record_of(row)) else []
-            ),
-            TEXT_MESSAGE,
-        )
-        for row in page.rows
-    ]
+        paired = text_messages.with_deals(connection, page.rows)
+    items = [_item(text_message_data(row, deal_ids), TEXT_MESSAGE) for row, deal_ids in paired]
     return _collection(request, items, query.page, page)
 
 
@@ -99,10 +91,8 @@ def show_text_message(request: Request) -> Response:
         row = text_messages.get_text_message(
             connection, account_id=account_id, text_message_id=text_message_id
         )
-        deals = text_messages.deals_for(connection, [row])
-    ref = text_messages.record_of(row)
-    data = text_message_data(row, deals.get(ref, []) if ref else [])
-    return JSONBytesResponse(_item(data, TEXT_MESSAGE))
+        [(row, deal_ids)] = text_messages.with_deals(connection, [row])
+    return JSONBytesResponse(_item(text_message_data(row, deal_ids), TEXT_MESSAGE))
 
 
 def _people_lister(kind: RecordType) -> Callable[[Request], Response]:

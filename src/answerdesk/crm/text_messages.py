@@ -113,6 +113,7 @@ def record_of(row: Any) -> RecordRef | None:
     return None
 
 
-def deals_for(connection: sa.Connection, rows: Sequence[Any]) -> dict[RecordRef, list[int]]:
-    """Return the open deals of every record these text messages are attached to."""
-    return open_deal_ids(connection, [ref for row in rows if (ref := record_of(row))])
+def with_deals(connection: sa.Connection, rows: Sequence[Any]) -> list[tuple[Any, list[int]]]:
+    """Pair each text message with its record's open deal ids, read in one query."""
+    deals = open_deal_ids(connection, [ref for row in rows if (ref := record_of(row))])
+    return [(row, deals.get(ref, []) if (ref := record_of(row)) else []) for row in rows]
