@@ -60,6 +60,8 @@ class Principal:
     role: Role
     account_id: int | None
     last_used_at: datetime | None
+    #: Kept so a cached principal (api/auth.py) still expires on time.
+    expires_at: datetime | None = None
 
     def needs_touch(self, now: datetime) -> bool:
         """Tell whether `last_used_at` is stale enough to be written now."""
@@ -213,6 +215,7 @@ def verify_token(connection: sa.Connection, token: str) -> Principal | None:
         role=row.role,
         account_id=row.account_id,
         last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
     )
 
 

@@ -7,6 +7,9 @@ answer never tells a caller which part was wrong.
 from __future__ import annotations
 
 import hmac
+import time
+from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
@@ -15,8 +18,10 @@ from answerdesk import clock
 from answerdesk.errors import InvalidCredentials
 from answerdesk.ratelimit import SlidingWindowLimiter
 from answerdesk.store.engine import read_transaction, write_transaction
-from answerdesk.tokens import Principal, touch_last_used, verify_token
+from answerdesk.tokens import Principal, hash_token, touch_last_used, verify_token
 
+#: How long a verified token is trusted without asking the database again.
+TOKEN_CACHE_SECONDS = 5.0
 #: A credential in the URL ends up in proxy and server logs; we refuse it
 #: outright rather than let anyone come to rely on it.
 CREDENTIAL_QUERY_KEYS = frozenset(
@@ -24,18 +29,83 @@ CREDENTIAL_QUERY_KEYS = frozenset(
 )
 
 
+class TokenCache:
+    """Tokens verified in the last `ttl` seconds, by SHA-256, so a busy client costs no query.
+
+    A revoked token, a disabled user or a changed role is noticed within `ttl`
+    seconds (docs/api.md says so); expiry is checked on every request.
+    """
+
+    def __init__(self, ttl: float = TOKEN_CACHE_SECONDS, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, digest: str) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None or time.monotonic() - entry[0] >= self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, digest: str, principal: Principal, *, since: float | None = None) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()  # rare; cheaper than tracking ages
+        self._entries[digest] = (time.monotonic() if since is None else since, principal)
+
+    def refresh(self, digest: str, principal: Principal) -> None:
+        """Replace an entry's principal, keeping when it was verified."""
+        entry = self._entries.get(digest)
+        if entry is not None:
+            self._entries[digest] = (entry[0], principal)
+
+
+def token_cache(request: Request) -> TokenCache:
+    """The app's cache of verified tokens (made on first use, one per app)."""
+    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+    if cache is None:
+        cache = TokenCache()
+        request.app.state.token_cache = cache
+    return cache
+
+
+def _expired(principal: Principal, now: datetime) -> bool:
+    return principal.expires_at is not None and principal.expires_at <= now
+
+
 def _verify(engine: Engine, request: Request, token: str) -> Principal:
-    with read_transaction(engine) as connection:
-        principal = verify_token(connection, token)
+    cache = token_cache(request)
+    digest = hash_token(token)
+    principal = cache.get(digest)
     if principal is None:
+        with read_transaction(engine) as connection:
+            principal = verify_token(connection, token)
+        if principal is None:
+            raise InvalidCredentials()
+        cache.put(digest, principal)
+    now = clock.utcnow()
+    if _expired(principal, now):
         raise InvalidCredentials()
     limiter: SlidingWindowLimiter | None = getattr(request.app.state, "api_limiter", None)
     if limiter is not None:
         limiter.hit(f"token:{principal.token_id}")
-    if principal.needs_touch(clock.utcnow()):
+    if principal.needs_touch(now):
         with write_transaction(engine) as connection:
             touch_last_used(connection, token_id=principal.token_id)
+        cache.refresh(digest, replace(principal, last_used_at=now))
     return principal
+
+
+def cached_client(request: Request) -> bool:
+    """Tell whether authenticating this Messages API call needs no database at all.
+
+    True when its token was verified moments ago and its `last_used_at` is
+    fresh: the caller may then answer without leaving the event loop.
+    """
+    token = request.headers.get("x-api-token", "").strip()
+    if not token:
+        return False
+    principal = token_cache(request).get(hash_token(token))
+    return principal is not None and not principal.needs_touch(clock.utcnow())
 
 
 def _reject_query_credentials(request: Request) -> None:

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from answerdesk.accounts import Account, get_account
-from answerdesk.api.auth import client_from_headers
+from answerdesk.api.auth import cached_client, client_from_headers
 from answerdesk.api.params import parse_id, parse_list_params
 from answerdesk.api.responses import JSON_TYPE, JSONBytesResponse
 from answerdesk.config import Settings
 from answerdesk.errors import MessageNotFound
 from answerdesk.messages import (
     ListQuery,
-    get_message,
+    WireChunk,
     has_more,
-    iter_message_rows,
+    iter_wire_chunks,
     local_day_range,
-    message_json,
+    message_wire,
 )
-from answerdesk.store.engine import read_transaction
+from answerdesk.store.engine import is_sqlite, read_transaction
 
 
 def _caller_account(request: Request) -> tuple[Engine, Account]:
@@ -36,14 +36,11 @@ def _caller_account(request: Request) -> tuple[Engine, Account]:
     return engine, account
 
 
-def _json_array(chunks: Iterator[list[Any]], account: Account) -> Iterator[bytes]:
-    zone = account.zone
-    number = account.number
+def _json_array(chunks: Iterator[WireChunk]) -> Iterator[bytes]:
     yield b"["
     first = True
-    for rows in chunks:
-        body = b",".join(message_json(row, account_number=number, zone=zone) for row in rows)
-        yield body if first else b"," + body
+    for chunk in chunks:
+        yield chunk.body if first else b"," + chunk.body
         first = False
     yield b"]"
 
@@ -61,33 +58,49 @@ def list_messages(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     if request.method == "HEAD":
         return Response(media_type=JSON_TYPE)
+    account_json = {"number": account.number, "timezone": account.timezone}
     if query.limit is None:
-        chunks = iter_message_rows(engine, query, chunk_size=settings.stream_chunk_size)
-        return StreamingResponse(_json_array(chunks, account), media_type=JSON_TYPE)
+        chunks = iter_wire_chunks(
+            engine, query, **account_json, chunk_size=settings.stream_chunk_size
+        )
+        return StreamingResponse(_json_array(chunks), media_type=JSON_TYPE)
     # A page of at most 1000: read it whole, so the Link header can say
     # whether there is more before the body starts.
-    rows = [
-        row for chunk in iter_message_rows(engine, query, chunk_size=query.limit) for row in chunk
-    ]
+    page = list(iter_wire_chunks(engine, query, **account_json, chunk_size=query.limit))
     headers = {}
-    if len(rows) == query.limit and has_more(engine, query, rows[-1].id):
-        next_url = request.url.include_query_params(after_id=rows[-1].id)
+    count = sum(chunk.count for chunk in page)
+    if count == query.limit and has_more(engine, query, page[-1].last_id):
+        next_url = request.url.include_query_params(after_id=page[-1].last_id)
         headers["Link"] = f'<{next_url}>; rel="next"'
-    body = b"".join(_json_array(iter([rows]) if rows else iter([]), account))
-    return JSONBytesResponse(body, headers=headers)
+    return JSONBytesResponse(b"".join(_json_array(iter(page))), headers=headers)
 
 
-def show_message(request: Request) -> Response:
-    """One message of the caller's account; any other id is not found."""
-    engine, account = _caller_account(request)
+def _show(request: Request) -> Response:
+    engine: Engine = request.app.state.engine
+    principal = client_from_headers(engine, request)
+    assert principal.account_id is not None  # client users always have one
     message_id = parse_id(request.path_params["message_id"])
     if message_id is None:
         raise MessageNotFound()
     with read_transaction(engine) as connection:
-        row = get_message(connection, account_id=account.id, message_id=message_id)
+        body = message_wire(connection, account_id=principal.account_id, message_id=message_id)
     if request.method == "HEAD":
         return Response(media_type=JSON_TYPE)
-    return JSONBytesResponse(message_json(row, account_number=account.number, zone=account.zone))
+    return JSONBytesResponse(body)
+
+
+async def show_message(request: Request) -> Response:
+    """One message of the caller's account; any other id is not found.
+
+    On SQLite, with a token verified moments ago, the answer is one indexed
+    read of a local file (tens of microseconds): it runs right here on the
+    event loop, saving the thread hand-off that would cost more than the
+    read. Anything that may wait (a network database, a token to look up or
+    to touch) runs in the thread pool as before.
+    """
+    if is_sqlite(request.app.state.engine) and cached_client(request):
+        return _show(request)
+    return await run_in_threadpool(_show, request)
 
 
 def routes() -> list[BaseRoute]:

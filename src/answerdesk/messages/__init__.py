@@ -2,6 +2,7 @@
 
 from answerdesk.messages.inputs import MessageInput, parse_message_input
 from answerdesk.messages.lifecycle import STATUSES, change_status
+from answerdesk.messages.listing import WireChunk, iter_wire_chunks, message_wire
 from answerdesk.messages.reading import (
     DayRange,
     ListQuery,
@@ -18,12 +19,15 @@ __all__ = [
     "DayRange",
     "ListQuery",
     "MessageInput",
+    "WireChunk",
     "change_status",
     "get_message",
     "has_more",
     "iter_message_rows",
+    "iter_wire_chunks",
     "local_day_range",
     "message_json",
+    "message_wire",
     "parse_message_input",
     "render_message",
     "take_message",

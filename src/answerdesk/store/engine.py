@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Open SQLite connections kept per process (a file handle and a page cache each).
+SQLITE_POOL_SIZE = 48
 WRITE_OPTION = "answerdesk_write"
 
 
@@ -58,6 +60,12 @@ def create_engine_for_url(url: str, *, pool_size: int = 10) -> Engine:
         engine = sa.create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            # One kept connection per thread that may ask for one (Starlette's
+            # pool has 40): with SQLAlchemy's default of 5 + 10 overflow, busy
+            # servers queued for connections and opened and closed overflow
+            # ones (with their PRAGMAs) on every request (issue 7's profile).
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
         )
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         sa.event.listen(engine, "begin", _on_sqlite_begin)
