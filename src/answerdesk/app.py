@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from answerdesk import console
-from answerdesk.api import agent_api, health, messages_api, sell
+from answerdesk.api import agent_api, health, messages_api, openapi, sell
 from answerdesk.api.errors import handle_answerdesk_error, handle_http_exception, handle_unexpected
 from answerdesk.api.observe import HttpMetrics, ObserveMiddleware
 from answerdesk.api.request_id import RequestIdMiddleware
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             *messages_api.routes(),
             *agent_api.routes(),
             *sell.routes(),
+            *openapi.routes(),
             *console.routes(settings, engine),
         ],
         middleware=[

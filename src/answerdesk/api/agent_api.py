@@ -18,6 +18,7 @@ from answerdesk.accounts import get_account
 from answerdesk.api.auth import principal_from_bearer
 from answerdesk.api.responses import JSONBytesResponse
 from answerdesk.errors import (
+    AccountNotFound,
     AnswerdeskError,
     Conflict,
     Forbidden,
@@ -116,6 +117,9 @@ async def post_message(request: Request) -> Response:
         raise InvalidParameter("Idempotency-Key", f"1 to {MAX_IDEMPOTENCY_KEY} characters")
     payload = await _read_json(request)
     number = request.path_params["number"]
+    if "\x00" in number:
+        # No account number holds NUL, and PostgreSQL refuses to even compare one.
+        raise AccountNotFound()
     try:
         body, message_id, replayed = await run_in_threadpool(
             _take, engine, principal, number, payload, key

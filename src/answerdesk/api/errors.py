@@ -106,8 +106,15 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    """Log with the request id (never the request's secrets) and answer 500."""
-    log.error("unhandled error", exc_info=exc, extra={"request_id": request_id(request)})
+    """Log with the request id (never the request's secrets) and answer 500.
+
+    Starlette answers unhandled errors outside every middleware, so the
+    request-id middleware never sees this response: the header is set here,
+    or the one response an operator most needs to trace would lack it.
+    """
+    rid = request_id(request)
+    log.error("unhandled error", exc_info=exc, extra={"request_id": rid})
+    headers = {"X-Request-Id": rid} if rid else {}
     if is_sell_request(request):
-        return sell_error(request, 500, "server_error", "Internal error")
-    return messages_error(500, "Internal error")
+        return sell_error(request, 500, "server_error", "Internal error", headers=headers)
+    return messages_error(500, "Internal error", headers=headers)

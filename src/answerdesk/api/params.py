@@ -10,8 +10,10 @@ from starlette.datastructures import QueryParams
 
 from answerdesk.errors import InvalidParameter
 
-_DATE = re.compile(r"^(\d{2})-(\d{2})-(\d{4})$")
-_UINT = re.compile(r"^\d{1,18}$")
+# ASCII digits only, matched whole: `\d` would take other scripts' digits
+# ("٠٣") and `$` a trailing newline, both outside the documented form.
+_DATE = re.compile(r"([0-9]{2})-([0-9]{2})-([0-9]{4})")
+_UINT = re.compile(r"[0-9]{1,18}")
 MAX_LIMIT = 1000
 
 
@@ -36,7 +38,7 @@ def _date(params: QueryParams, name: str) -> date | None:
     raw = _single(params, name, "MM-DD-YYYY")
     if raw is None:
         return None
-    match = _DATE.match(raw)
+    match = _DATE.fullmatch(raw)
     if not match:
         raise InvalidParameter(name, "MM-DD-YYYY")
     month, day, year = (int(part) for part in match.groups())
@@ -50,7 +52,7 @@ def _uint(params: QueryParams, name: str, expected: str) -> int | None:
     raw = _single(params, name, expected)
     if raw is None:
         return None
-    if not _UINT.match(raw):
+    if not _UINT.fullmatch(raw):
         raise InvalidParameter(name, expected)
     return int(raw)
 
@@ -70,4 +72,4 @@ def parse_list_params(params: QueryParams) -> ListParams:
 
 def parse_id(raw: str) -> int | None:
     """Return a path id as an int, or None when it cannot be one of ours."""
-    return int(raw) if _UINT.match(raw) else None
+    return int(raw) if _UINT.fullmatch(raw) else None
