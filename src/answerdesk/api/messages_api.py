@@ -82,8 +82,7 @@ def _show(request: Request) -> Response:
     message_id = parse_id(request.path_params["message_id"])
     if message_id is None:
         raise MessageNotFound()
-    with read_transaction(engine) as connection:
-        body = message_wire(connection, account_id=principal.account_id, message_id=message_id)
+    body = message_wire(engine, account_id=principal.account_id, message_id=message_id)
     if request.method == "HEAD":
         return Response(media_type=JSON_TYPE)
     return JSONBytesResponse(body)
