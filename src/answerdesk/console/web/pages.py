@@ -26,7 +26,7 @@ from answerdesk.config import Settings
 from answerdesk.console.web import security
 from answerdesk.console.web.forms import Form
 from answerdesk.console.web.state import ConsoleState
-from answerdesk.errors import AnswerdeskError, Forbidden
+from answerdesk.errors import AnswerdeskError, Forbidden, NotFound
 from answerdesk.sessions import load_session
 from answerdesk.store.engine import read_transaction, write_transaction
 from answerdesk.users import Role, User
@@ -89,8 +89,6 @@ class Page:
 
     def path_int(self, name: str) -> int:
         """Return a numeric path parameter; anything else is a page that does not exist."""
-        from answerdesk.errors import NotFound
-
         raw = str(self.request.path_params[name])
         if not raw.isdigit() or len(raw) > 18:
             raise NotFound("Page not found")
@@ -185,7 +183,7 @@ def view(roles: tuple[Role, ...] | None = EVERYONE) -> Callable[[View], Endpoint
             try:
                 if request.method == "POST":
                     submitted = data.get(security.CSRF_FIELD) if data else None
-                    if not security.same_origin(request) or not security.csrf_valid(
+                    if not security.same_origin(request, state.settings) or not security.csrf_valid(
                         state.settings, binding, submitted if isinstance(submitted, str) else None
                     ):
                         raise CsrfRefused()

@@ -76,13 +76,21 @@ def clear_cookie(response: Response, request: Request, settings: Settings, name:
     )
 
 
-def same_origin(request: Request) -> bool:
-    """Refuse a form posted from another origin when the browser says where it came from."""
+def same_origin(request: Request, settings: Settings) -> bool:
+    """Refuse a form posted from another origin when the browser says where it came from.
+
+    Browsers send `Origin` with every form POST; it must be this host (as the
+    request reached us) or the configured public base URL. No `Origin` at all
+    (old browsers, tests) leaves the decision to the CSRF token alone.
+    """
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
-    host = request.headers.get("host", "")
-    return origin.split("://", 1)[-1] == host
+    if origin is None:
+        return True
+    if origin == "null":
+        return False
+    if settings.base_url and origin == settings.base_url.rstrip("/"):
+        return True
+    return origin.split("://", 1)[-1] == request.headers.get("host", "")
 
 
 SECURITY_HEADERS = {
