@@ -1,0 +1,1 @@
+"""answerdesk's benchmark: `python -m bench.run` (see bench/README.md)."""
