@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,13 @@ from answerdesk import accounts, clock, tokens, users
 from answerdesk.app import create_app
 from answerdesk.config import Settings
 from answerdesk.console import console_state
+from answerdesk.crm.deals import create_deal
+from answerdesk.crm.records import RecordRef
 from answerdesk.mail import RecordingMailer
 from answerdesk.messages import change_status, take_message_data
 from answerdesk.store.engine import create_engine_for_url, write_transaction
 from answerdesk.store.migrate import upgrade
+from answerdesk.sync import run_worker
 
 PASSWORD = "screenshot password"  # noqa: S105 (a throwaway demo database)
 CHROMIUM_ARGS = [
@@ -160,6 +164,16 @@ def seed(url: str) -> dict[str, Any]:
                     delivered_to="front@harbordental.example",
                     delivered_at=created + timedelta(minutes=rng.randint(3, 75)),
                 )
+    run_worker(engine, once=True)  # carry the messages into the built-in CRM
+    with write_transaction(engine) as connection:
+        for lead_id, name, value in ((1, "Implant consultation", "3800"), (1, "Whitening", "450")):
+            create_deal(
+                connection,
+                account_id=account.id,
+                record=RecordRef("lead", lead_id),
+                name=name,
+                value=Decimal(value),
+            )
     engine.dispose()
     return {"account": account, "admin": admin, "agent": agent, "client": client}
 
@@ -226,14 +240,17 @@ def main() -> None:
         page.goto("/console/tokens")
         page.get_by_role("button", name="Create token").click()
         shoot(page, "07-client-token-created")
+        page.goto(f"/console/accounts/{number}/crm")
+        page.locator("table a").last.click()
+        shoot(page, "08-client-crm-lead")
         context.close()
 
         context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 800})
         page = context.new_page()
         sign_in(page, cast["admin"].email)
-        shoot(page, "08-admin-script-editor", f"/console/admin/accounts/{account_id}/script")
-        shoot(page, "09-admin-users", "/console/admin/users")
-        shoot(page, "10-admin-audit-log", "/console/admin/audit")
+        shoot(page, "09-admin-script-editor", f"/console/admin/accounts/{account_id}/script")
+        shoot(page, "10-admin-users", "/console/admin/users")
+        shoot(page, "11-admin-audit-log", "/console/admin/audit")
         context.close()
         browser.close()
     server.should_exit = True
