@@ -6,20 +6,47 @@
         httpx.get(f"{live_server}/v1/messages", ...)
 
 `live_server` serves the test's `app` (so the test database); `serve(app)`
-serves any other ASGI app the same way.
+serves any other ASGI app the same way. `run_async(main)` runs an async test
+body on its own event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
+
+T = TypeVar("T")
+
+
+def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run `main()` to completion on a fresh event loop in a thread of its own.
+
+    Another test's library may leave an event loop running in the main
+    thread (Playwright's sync API does), where `asyncio.run` refuses to start.
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(main())
+        except BaseException as error:  # handed to the test's thread below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="run-async")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    value: T = outcome["value"]
+    return value
 
 
 def free_port() -> int:
@@ -34,7 +61,13 @@ def serve(app: Any, *, startup_timeout: float = 10.0) -> Iterator[str]:
     """Serve `app` over HTTP until the block ends; yield its base URL."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        interface="asgi3",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"live-server-{port}", daemon=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 
 import pytest
@@ -22,7 +21,7 @@ from answerdesk.messages import change_status
 from answerdesk.store.engine import write_transaction
 from tests.crm_support import carry_all
 from tests.factories import Desk
-from tests.live import live_server_fixture  # noqa: F401  (provides `live_server`)
+from tests.live import live_server_fixture, run_async  # noqa: F401  (provides `live_server`)
 
 FIELDS = [("Reason for Call?", False), ("Best time", False)]
 
@@ -185,6 +184,6 @@ def test_async_clients_against_the_live_server(live_server: str, texts) -> None:
             assert (await text.get(texts_walked[0])).id == texts_walked[0]
         return walked, listed, texts_walked
 
-    walked, listed, texts_walked = asyncio.run(run())
+    walked, listed, texts_walked = run_async(run)
     assert walked == listed and len(walked) == 5
     assert len(texts_walked) == 5

@@ -5,7 +5,6 @@ Sleeps are recorded by an injected function, never waited for.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -25,6 +24,7 @@ from answerdesk.client import (
     TransportError,
 )
 from answerdesk.client._retry import parse_retry_after
+from tests.live import run_async
 
 OK_LIST = httpx.Response(200, json=[])
 SELL_OK = httpx.Response(200, json={"items": [], "meta": {"type": "collection", "count": 0}})
@@ -209,4 +209,4 @@ def test_async_clients_retry_the_same_way() -> None:
             assert len(await text.list()) == 0
         return sleeps, text_sleeps
 
-    assert asyncio.run(run()) == ([5.0, 1.0], [0.5])
+    assert run_async(run) == ([5.0, 1.0], [0.5])

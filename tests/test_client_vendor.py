@@ -6,13 +6,13 @@ arrive between calls, some of them back-dated within the look-back.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from answerdesk.client import AsyncMessagesClient, AuthenticationError, MessagesClient, NotFound
+from tests.live import run_async
 from tests.vendor import EMAIL, TOKEN, Vendor
 
 BASE = "https://vendor.example"
@@ -154,6 +154,6 @@ def test_async_client_against_the_stand_in() -> None:
             assert [m.message_id for m in listed] == [more]
             return everything, since, single.message_id
 
-    everything, since, single = asyncio.run(run())
+    everything, since, single = run_async(run)
     assert everything == added
     assert since == [single]
