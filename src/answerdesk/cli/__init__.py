@@ -9,11 +9,12 @@ from answerdesk.cli.demo import demo
 from answerdesk.cli.fetch import fetch
 from answerdesk.cli.main import cli, main
 from answerdesk.cli.messages import messages
+from answerdesk.cli.pull import sync
 from answerdesk.cli.serve import serve
 from answerdesk.cli.tokens import tokens
 from answerdesk.cli.users import users
 
-for _command in (serve, db, demo, accounts, users, tokens, messages, fetch):
+for _command in (serve, db, demo, accounts, users, tokens, messages, fetch, sync):
     cli.add_command(_command)
 
 __all__ = ["cli", "main"]

@@ -307,3 +307,41 @@ audit_log = sa.Table(
     sa.Column("target", sa.String(200), nullable=False),
     sa.Column("detail", sa.Text, nullable=True),
 )
+
+
+# ---------------------------------------------------------------------------
+# Remote pull (issue 6): `answerdesk sync pull` copies messages from another
+# Messages API (another answerdesk, or a vendor's) into a local account.
+# Created by migration 0005.
+# ---------------------------------------------------------------------------
+
+#: How far a pull from one source into one local account has got.
+pull_checkpoints = sa.Table(
+    "pull_checkpoints",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    # The source's base URL, normalised (remote_pull/checkpoints.py `source_key`).
+    sa.Column("source_url", sa.String(500), nullable=False),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    # The highest remote message_id copied: the next pull asks for what is after it.
+    sa.Column("last_remote_id", sa.BigInteger, nullable=True),
+    sa.Column("last_pulled_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("source_url", "account_id"),
+)
+
+#: Every remote message a pull has handled, written in the transaction that
+#: takes its local copy: the UNIQUE constraint makes a second copy impossible.
+pulled_messages = sa.Table(
+    "pulled_messages",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("source_url", sa.String(500), nullable=False),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("remote_message_id", sa.BigInteger, nullable=False),
+    # NULL when the remote message could not be taken here; `error` says why.
+    sa.Column("local_message_id", Id, sa.ForeignKey("messages.id"), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("pulled_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("source_url", "account_id", "remote_message_id"),
+)
