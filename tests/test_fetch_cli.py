@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -195,3 +197,16 @@ def test_text_messages_errors(live_server: str, texts) -> None:
     bad = {**env, "ANSWERDESK_TOKEN": "adk_" + "x" * 60}
     result = run("fetch", "text-messages", env=bad)
     assert result.exit_code == 1 and "answered 401" in result.stderr
+
+
+def test_docs_cover_every_option_and_their_python_compiles() -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "integrations.md").read_text()
+    for path in (["fetch", "messages"], ["fetch", "text-messages"], ["sync", "pull"]):
+        command = cli
+        for name in path:
+            command = command.commands[name]  # type: ignore[attr-defined]
+        for param in command.params:
+            for option in param.opts:
+                assert option in docs, f"{' '.join(path)} {option} is not in docs/integrations.md"
+    for block in re.findall(r"```python\n(.*?)```", docs, flags=re.DOTALL):
+        compile(block, "docs/integrations.md", "exec")

@@ -21,9 +21,10 @@ from answerdesk import clock
 from answerdesk.accounts import Account, add_script_field, get_script
 from answerdesk.cli import cli
 from answerdesk.cli import pull as pull_cli
+from answerdesk.client import MessagesClient
 from answerdesk.errors import ValidationFailed
 from answerdesk.messages import change_status
-from answerdesk.remote_pull import source_key
+from answerdesk.remote_pull import Pull, source_key
 from answerdesk.store.engine import read_transaction, write_transaction
 from answerdesk.store.tables import messages, outbox, pull_checkpoints, pulled_messages
 from tests.factories import ClientLogin, Desk
@@ -349,3 +350,16 @@ def test_one_server_is_one_source(url: str, key: str) -> None:
 def test_a_source_must_be_an_http_url() -> None:
     with pytest.raises(ValidationFailed):
         source_key("desk.example")
+
+
+def test_progress_is_shown_through_a_click_progressbar(
+    live_server: str, desk: Desk, engine: Engine, remote, local: Account, capsys
+) -> None:
+    account, login = remote
+    for number in range(3):
+        desk.take(account, f"m{number}")
+    with MessagesClient(live_server, login.user.email, login.token) as client:
+        puller = Pull(engine, client, account=local, source_url=live_server)
+        result = pull_cli._one_pass(puller, show_progress=True)
+    assert result.copied == 3
+    assert "pulling" in capsys.readouterr().err  # off a terminal click prints the label only
