@@ -20,6 +20,7 @@ from answerdesk.store.tables import messages
 PAGE_SIZE = 50
 #: Rows one filtered page may examine; keeps a page well under 50 ms.
 SCAN_WINDOW = 5000
+FIRST_WINDOW = 500
 
 Cursor = tuple[int, int]
 
@@ -95,6 +96,11 @@ def _narrow(select: sa.Select[Any], filters: MessageFilter, table: Any) -> sa.Se
     return select
 
 
+def _windows(window: int) -> list[int]:
+    first = min(window, FIRST_WINDOW)
+    return [first] if first == window else [first, window]
+
+
 def search_messages(
     connection: sa.Connection,
     *,
@@ -114,21 +120,20 @@ def search_messages(
         more = len(rows) > limit
         rows = rows[:limit]
         return MessagePage(rows, (rows[-1].created_second, rows[-1].id) if more else None)
-    scan = (
-        _range(
-            sa.select(messages.c.id, messages.c.created_second), account_id, filters.days, cursor
+    # A small window first: a common filter (emergencies, a frequent word)
+    # fills the page from a few hundred rows; only a sparse one pays for the
+    # whole window.
+    for size in _windows(window):
+        # The window holds whole rows and the filter applies outside it, so no
+        # planner can turn this into a scan of every message of the account.
+        scan = _range(sa.select(messages), account_id, filters.days, cursor).limit(size).subquery()
+        query = _narrow(sa.select(scan), filters, scan).order_by(
+            scan.c.created_second.desc(), scan.c.id.desc()
         )
-        .limit(window)
-        .subquery("scan")
-    )
-    query = sa.select(messages).join(scan, scan.c.id == messages.c.id)
-    query = _narrow(query, filters, messages).order_by(
-        messages.c.created_second.desc(), messages.c.id.desc()
-    )
-    rows = list(connection.execute(query.limit(limit + 1)))
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return MessagePage(rows, (rows[-1].created_second, rows[-1].id))
+        rows = list(connection.execute(query.limit(limit + 1)))
+        if len(rows) > limit:
+            rows = rows[:limit]
+            return MessagePage(rows, (rows[-1].created_second, rows[-1].id))
     # The window's last row, if the window was full: the next look starts there.
     edge = connection.execute(
         _range(
