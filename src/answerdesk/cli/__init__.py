@@ -1,9 +1,11 @@
 """The `answerdesk` command line: one module per command group.
 
-answerdesk [--database URL] serve | db | demo | accounts | users | tokens | messages
+answerdesk [--database URL] serve | db | demo | accounts | users | tokens | messages | crm
+                            | worker | fetch | sync
 """
 
 from answerdesk.cli.accounts import accounts
+from answerdesk.cli.crm import crm
 from answerdesk.cli.db import db
 from answerdesk.cli.demo import demo
 from answerdesk.cli.fetch import fetch
@@ -13,8 +15,9 @@ from answerdesk.cli.pull import sync
 from answerdesk.cli.serve import serve
 from answerdesk.cli.tokens import tokens
 from answerdesk.cli.users import users
+from answerdesk.cli.worker import worker
 
-for _command in (serve, db, demo, accounts, users, tokens, messages, fetch, sync):
+for _command in (serve, db, demo, accounts, users, tokens, messages, crm, worker, fetch, sync):
     cli.add_command(_command)
 
 __all__ = ["cli", "main"]
