@@ -13,21 +13,25 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from answerdesk import clock
 from answerdesk.accounts import get_account
 from answerdesk.api import sell_params
-from answerdesk.api.auth import principal_from_bearer
+from answerdesk.api.auth import bearer_token, principal_from_bearer, token_cache
 from answerdesk.api.params import parse_id
 from answerdesk.api.responses import JSONBytesResponse
 from answerdesk.crm import people, text_messages
 from answerdesk.crm.paging import Page, PageRequest
 from answerdesk.crm.records import ContactNotFound, LeadNotFound, RecordType
+from answerdesk.crm.single import text_message_object
 from answerdesk.crm.wire import contact_data, lead_data, text_message_data
 from answerdesk.errors import InvalidCredentials
-from answerdesk.store.engine import read_transaction
+from answerdesk.store.engine import is_sqlite, read_transaction
+from answerdesk.tokens import hash_token
 
 TEXT_MESSAGE = "text_message"
 
@@ -81,18 +85,36 @@ def list_text_messages(request: Request) -> Response:
     return _collection(request, items, query.page, page)
 
 
-def show_text_message(request: Request) -> Response:
-    """`GET /v2/text_messages/{id}`: one of the account's text messages."""
+def _cached_bearer(request: Request) -> bool:
+    """Tell whether this request's Bearer token was verified moments ago and needs no write."""
+    token = bearer_token(request)
+    if token is None:
+        return False
+    principal = token_cache(request).get(hash_token(token))
+    return principal is not None and not principal.needs_touch(clock.utcnow())
+
+
+async def show_text_message(request: Request) -> Response:
+    """`GET /v2/text_messages/{id}`: one of the account's text messages.
+
+    On SQLite, with a token verified moments ago, the answer is two indexed
+    reads of a local file (well under a millisecond): it runs on the event
+    loop, saving a thread hand-off that costs more than the reads. Anything
+    that may wait (PostgreSQL, a token to look up or touch) runs in the
+    thread pool.
+    """
+    if is_sqlite(request.app.state.engine) and _cached_bearer(request):
+        return _show_text_message(request)
+    return await run_in_threadpool(_show_text_message, request)
+
+
+def _show_text_message(request: Request) -> Response:
     engine, account_id = _account_id(request)
     text_message_id = parse_id(request.path_params["id"])
     if text_message_id is None:
         raise text_messages.TextMessageNotFound()
-    with read_transaction(engine) as connection:
-        row = text_messages.get_text_message(
-            connection, account_id=account_id, text_message_id=text_message_id
-        )
-        [(row, deal_ids)] = text_messages.with_deals(connection, [row])
-    return JSONBytesResponse(_item(text_message_data(row, deal_ids), TEXT_MESSAGE))
+    data = text_message_object(engine, account_id=account_id, text_message_id=text_message_id)
+    return JSONBytesResponse(_item(data, TEXT_MESSAGE))
 
 
 def _people_lister(kind: RecordType) -> Callable[[Request], Response]:
