@@ -323,3 +323,23 @@ def test_links_keep_the_other_parameters(
             "ids": [f"{one},{two},{three}"], "per_page": ["1"], "sort_by": ["id:asc"],
             "page": [page],
         }
+
+
+def test_single_and_list_render_the_same_object(
+    http: TestClient, engine: Engine, desk: Desk, account: Account, login: ClientLogin
+) -> None:
+    contact_id = add_contact(engine, account.id, phone="+16175550123")
+    desk.take(account, "to a contact", phone="617 555 0123", created_at="2024-03-15T10:32:05")
+    desk.take(account, "to a lead", phone="617 555 0199")
+    desk.take(account, "to nobody")
+    carry_all(engine)
+    with write_transaction(engine) as connection:
+        create_deal(connection, account_id=account.id, record=RecordRef("contact", contact_id),
+                    name="Pipe")
+    listed = http.get("/v2/text_messages", headers=login.bearer).json()["items"]
+    assert len(listed) == 3
+    for item in listed:
+        single = http.get(f"/v2/text_messages/{item['data']['id']}", headers=login.bearer).json()
+        assert single == item
+        assert list(single["data"]) == TEXT_KEYS
+    assert listed[-1]["data"]["associated_deal_ids"] != []
