@@ -90,8 +90,11 @@ def sign_in(page: Page) -> Response:
         form.summary = WRONG
         return page.render("auth/sign_in.html", status=422, form=form, notice="")
     lifetime = timedelta(hours=page.settings.session_lifetime_hours)
+    previous = page.request.cookies.get(security.SESSION_COOKIE)
     with page.write() as connection:
         throttle.clear_failures(connection, email=email)
+        if previous:  # a fresh session per sign-in; the browser's old one ends
+            end_session(connection, token=previous)
         token = start_session(connection, user_id=user.id, lifetime=lifetime)
     response = page.redirect(safe_next(form.get("next")))
     security.set_cookie(
