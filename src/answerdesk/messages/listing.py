@@ -33,6 +33,8 @@ class WireChunk:
     body: bytes
     count: int
     last_id: int
+    #: No chunk follows (known without another query when this one was short).
+    last: bool = False
 
 
 #: The stored text as UTF-8 bytes, straight from the database's own bytes:
@@ -94,16 +96,37 @@ def _render_missing(
     return {row.id: message_json(row, account_number=number, zone=zone) for row in rows}
 
 
+def _read_chunk(
+    connection: sa.Connection, sql: str, params: list[Any], number: str, timezone: str
+) -> tuple[bytes, list[Any]]:
+    rows = _execute(connection, sql, params)
+    prefix = object_prefix(number).encode()
+    wires = [row[2] for row in rows]
+    if None in wires:
+        missing = [row[0] for row in rows if row[2] is None]
+        rendered = _render_missing(connection, missing, number, ZoneInfo(timezone))
+        body = b",".join(rendered[row[0]] if row[2] is None else prefix + row[2] for row in rows)
+    else:
+        body = prefix + (b"," + prefix).join(wires) if wires else b""
+    return body, rows
+
+
 def iter_wire_chunks(
-    engine: Engine, query: ListQuery, *, number: str, timezone: str, chunk_size: int
+    engine: Engine,
+    query: ListQuery,
+    *,
+    number: str,
+    timezone: str,
+    chunk_size: int,
+    connection: sa.Connection | None = None,
 ) -> Iterator[WireChunk]:
     """Yield the account's messages as JSON text in chunks, like `iter_message_rows`.
 
-    No connection or transaction is held between chunks; memory is one chunk.
+    Each chunk is read in its own short transaction, except that the first
+    one is read on `connection` when given (the caller's open transaction,
+    which already looked up the account: one transaction fewer for a small
+    list). No connection is held between chunks; memory is one chunk.
     """
-    prefix = object_prefix(number).encode()
-    separator = b"," + prefix
-    zone = ZoneInfo(timezone)
     remaining = query.limit
     cursor: tuple[int, int] | None = None
     while True:
@@ -111,23 +134,20 @@ def iter_wire_chunks(
         if size <= 0:
             return
         sql, params = _chunk_sql(query, cursor, engine.dialect.name)
-        with read_transaction(engine) as connection:
-            rows = _execute(connection, sql, [timezone, *params, size])
-            wires = [row[2] for row in rows]
-            if None in wires:
-                missing = [row[0] for row in rows if row[2] is None]
-                rendered = _render_missing(connection, missing, number, zone)
-                body = b",".join(
-                    rendered[row[0]] if row[2] is None else prefix + row[2] for row in rows
-                )
-            else:
-                body = prefix + separator.join(wires) if wires else b""
+        params = [timezone, *params, size]
+        if connection is not None:
+            body, rows = _read_chunk(connection, sql, params, number, timezone)
+            connection = None
+        else:
+            with read_transaction(engine) as own:
+                body, rows = _read_chunk(own, sql, params, number, timezone)
         if not rows:
             return
-        yield WireChunk(body, len(rows), rows[-1][0])
         if remaining is not None:
             remaining -= len(rows)
-        if len(rows) < size:
+        last = len(rows) < size or remaining == 0
+        yield WireChunk(body, len(rows), rows[-1][0], last)
+        if last:
             return
         cursor = (rows[-1][1], rows[-1][0])
 
