@@ -343,3 +343,32 @@ def test_single_and_list_render_the_same_object(
         assert single == item
         assert list(single["data"]) == TEXT_KEYS
     assert listed[-1]["data"]["associated_deal_ids"] != []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["page=%D9%A2", "per_page=%D9%A2", "ids=%D9%A3", "ids=1,%D9%A3",
+     "resource_type=lead&resource_id=%D9%A1", "phone=a%00b", "email=a%00b@x.org"],
+)
+def test_only_ascii_digits_and_no_nul(http: TestClient, login: ClientLogin, query: str) -> None:
+    path = "/v2/leads" if query.startswith(("phone", "email")) else "/v2/text_messages"
+    _error(http.get(f"{path}?{query}", headers=login.bearer), 400, "invalid_param")
+
+
+def test_non_ascii_path_id_is_not_found(
+    http: TestClient, engine: Engine, desk: Desk, account: Account, login: ClientLogin
+) -> None:
+    _carried(engine, desk, account, 3)
+    for path in ("/v2/text_messages/%D9%A3", "/v2/leads/%D9%A1", "/v2/contacts/%EF%BC%91"):
+        _error(http.get(path, headers=login.bearer), 404, "not_found")
+
+
+def test_an_early_year_is_padded(
+    http: TestClient, engine: Engine, desk: Desk, account: Account, login: ClientLogin
+) -> None:
+    desk.take(account, created_at="0005-01-01T12:00:00+00:00")
+    carry_all(engine)
+    [item] = http.get("/v2/text_messages", headers=login.bearer).json()["items"]
+    assert item["data"]["sent_at"] == "0005-01-01T12:00:00Z"
+    single = http.get(f"/v2/text_messages/{item['data']['id']}", headers=login.bearer).json()
+    assert single["data"]["sent_at"] == "0005-01-01T12:00:00Z"

@@ -22,7 +22,6 @@ from answerdesk import clock
 from answerdesk.accounts import get_account
 from answerdesk.api import sell_params
 from answerdesk.api.auth import bearer_token, principal_from_bearer, token_cache
-from answerdesk.api.params import parse_id
 from answerdesk.api.responses import JSONBytesResponse
 from answerdesk.crm import people, text_messages
 from answerdesk.crm.paging import Page, PageRequest
@@ -110,7 +109,7 @@ async def show_text_message(request: Request) -> Response:
 
 def _show_text_message(request: Request) -> Response:
     engine, account_id = _account_id(request)
-    text_message_id = parse_id(request.path_params["id"])
+    text_message_id = sell_params.path_id(request.path_params["id"])
     if text_message_id is None:
         raise text_messages.TextMessageNotFound()
     data = text_message_object(engine, account_id=account_id, text_message_id=text_message_id)
@@ -149,7 +148,7 @@ def _people_shower(kind: RecordType) -> Callable[[Request], Response]:
 
     def show_person(request: Request) -> Response:
         engine, account_id = _account_id(request)
-        record_id = parse_id(request.path_params["id"])
+        record_id = sell_params.path_id(request.path_params["id"])
         if record_id is None:
             raise LeadNotFound() if kind == "lead" else ContactNotFound()
         with read_transaction(engine) as connection:

@@ -14,7 +14,8 @@ from answerdesk.crm.paging import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page
 from answerdesk.crm.records import RecordRef
 from answerdesk.errors import InvalidParameter
 
-_UINT = re.compile(r"^\d{1,18}$")
+#: ASCII digits only: `\d` would also take other scripts' digits ('٣' is 3 to int()).
+_UINT = re.compile(r"[0-9]{1,18}")
 #: Ids one request may name (the rest of Sell's limits keep requests small too).
 MAX_IDS = 1000
 RESOURCE_TYPES = ("lead", "contact")
@@ -25,7 +26,8 @@ def single(params: QueryParams, name: str, expected: str) -> str | None:
     values = params.getlist(name)
     if not values:
         return None
-    if len(values) > 1 or not values[0].strip():
+    # NUL never belongs in a parameter, and PostgreSQL refuses it in a string.
+    if len(values) > 1 or not values[0].strip() or "\x00" in values[0]:
         raise InvalidParameter(name, expected)
     return values[0].strip()
 
@@ -35,9 +37,14 @@ def _bounded(params: QueryParams, name: str, low: int, high: int, default: int) 
     raw = single(params, name, expected)
     if raw is None:
         return default
-    if not _UINT.match(raw) or not low <= int(raw) <= high:
+    if not _UINT.fullmatch(raw) or not low <= int(raw) <= high:
         raise InvalidParameter(name, expected)
     return int(raw)
+
+
+def path_id(raw: str) -> int | None:
+    """Return a path id as an int, or None when it cannot be one of ours (a 404)."""
+    return int(raw) if _UINT.fullmatch(raw) else None
 
 
 def page_request(params: QueryParams) -> PageRequest:
@@ -58,7 +65,7 @@ def ids(params: QueryParams) -> list[int] | None:
     for value in values:
         for part in value.split(","):
             part = part.strip()
-            if not _UINT.match(part):
+            if not _UINT.fullmatch(part):
                 raise InvalidParameter("ids", expected)
             found.append(int(part))
     if len(found) > MAX_IDS:
@@ -91,6 +98,6 @@ def resource(params: QueryParams) -> RecordRef | None:
         return None
     if kind not in RESOURCE_TYPES:
         raise InvalidParameter("resource_type", "lead or contact, with resource_id")
-    if raw_id is None or not _UINT.match(raw_id):
+    if raw_id is None or not _UINT.fullmatch(raw_id):
         raise InvalidParameter("resource_id", "an integer id, with resource_type")
     return RecordRef("lead" if kind == "lead" else "contact", int(raw_id))

@@ -98,6 +98,9 @@ def _text(data: dict[str, Any], key: str, errors: dict[str, str]) -> str | None:
     if not isinstance(value, str):
         errors[key] = "must be a string"
         return None
+    if "\x00" in value:
+        errors[key] = "must not contain NUL characters"
+        return None
     value = clean_text(value)
     if value is not None and len(value) > 200 and key != "email":
         errors[key] = "must be at most 200 characters"

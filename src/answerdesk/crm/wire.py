@@ -7,8 +7,15 @@ from typing import Any
 
 
 def iso_utc(value: datetime | None) -> str | None:
-    """Render an instant as Sell does: `2016-10-02T11:08:56Z`."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    """Render an instant as Sell does: `2016-10-02T11:08:56Z`.
+
+    Built by hand: `strftime("%Y")` leaves years before 1000 unpadded on glibc,
+    and an imported message may be dated that early.
+    """
+    if value is None:
+        return None
+    v = value.astimezone(UTC)
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
 
 
 def text_message_data(row: Any, deal_ids: list[int]) -> dict[str, Any]:
