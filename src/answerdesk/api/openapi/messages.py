@@ -131,33 +131,36 @@ def _headers(status: str) -> dict[str, Schema]:
     return {"Retry-After": ref("headers", "Retry-After")} if status == "429" else {}
 
 
+LIST_DESCRIPTION = (
+    "Every message of the caller's account as one JSON array (not paginated: the documents "
+    "have no pagination), oldest first by the second of creation, ties by `message_id`; "
+    "with `after_id` or `limit`, by `message_id`."
+)
+SINGLE_DESCRIPTION = "One message of the caller's account."
+
+
 def _operation(version: str, *, single: bool, head: bool) -> Schema:
-    method = "HEAD" if head else "GET"
     if single:
-        summary = "Get a single message"
+        summary, description = "Get a single message", SINGLE_DESCRIPTION
         params = [ref("parameters", "MessageId")]
-        body = ref("schemas", "Message")
-        link_header: dict[str, Schema] = {}
+        ok = response("The message.", ref("schemas", "Message"))
     else:
-        summary = "Get all messages (optionally in a date range)"
+        summary, description = "Get all messages (optionally in a date range)", LIST_DESCRIPTION
         params = [ref("parameters", name) for name in ("FromDate", "ToDate", "AfterId", "Limit")]
-        body = {"type": "array", "items": ref("schemas", "Message")}
-        link_header = {"Link": ref("headers", "Link")}
-    ok = response(
-        "The message."
-        if single
-        else "The messages, oldest first (by `message_id` with "
-        "`after_id` or `limit`); streamed without Content-Length when there is no `limit`.",
-        body,
-        headers=link_header,
-    )
+        ok = response(
+            "The messages; streamed (no Content-Length) when there is no `limit`.",
+            {"type": "array", "items": ref("schemas", "Message")},
+            headers={"Link": ref("headers", "Link")},
+        )
+    if head:
+        summary += ": status and headers only"
+        description += " HEAD is answered like GET, without a body."
     verb = "head" if head else ("get" if single else "list")
     return {
         "tags": [f"Messages API {version}"],
         "operationId": f"{verb}{'Message' if single else 'Messages'}{version.upper()}",
-        "summary": summary if not head else f"{summary}: status and headers only",
-        "description": f"{method} of the Messages API {version}. "
-        + ("HEAD is answered like GET, without a body." if head else ""),
+        "summary": summary,
+        "description": description,
         "security": SECURITY,
         "parameters": [*params, ref("parameters", "RequestId")],
         "responses": {

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from answerdesk.api.openapi.shared import (
+    FILTER,
     MAX_ID,
-    NOT_BLANK,
     WHITESPACE,
     Schema,
     ref,
@@ -21,7 +21,10 @@ IDS = f"^{_ID}(,{_ID}){{0,{MAX_IDS - 1}}}$"
 
 
 #: How `sell_params.single` reads every one-valued parameter.
-SINGLE = " Whitespace around the value is ignored; an empty or repeated value is a 400."
+SINGLE = (
+    " Whitespace around the value is ignored; an empty or repeated value, or one with NUL,"
+    " is a 400."
+)
 
 
 def _query(name: str, description: str, schema: Schema, example: object = None) -> Schema:
@@ -88,13 +91,13 @@ def parameters() -> dict[str, Schema]:
         "Phone": _query(
             "phone",
             "Any format, normalised with the account's region; matches `phone` or `mobile`.",
-            {"type": "string", "pattern": NOT_BLANK},
+            {"type": "string", "pattern": FILTER},
             "+16175550123",
         ),
         "Email": _query(
             "email",
             "Matches `email` case-insensitively.",
-            {"type": "string", "pattern": NOT_BLANK},
+            {"type": "string", "pattern": FILTER},
             "jane@example.com",
         ),
         "RecordId": {

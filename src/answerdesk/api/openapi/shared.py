@@ -32,8 +32,8 @@ WHITESPACE = "".join(
         0x3000,
     )
 )
-#: A string with at least one character that is not whitespace.
-NOT_BLANK = f"[^{WHITESPACE}]"
+#: A Sell filter: not blank, and without NUL (refused as invalid_param).
+FILTER = f"^[^\\u0000]*[^{WHITESPACE}\\u0000][^\\u0000]*$"
 #: `2024-03-15T14:32:05Z`: an instant in UTC to the second.
 UTC_SECONDS = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 #: Ids are at most 18 digits: every one fits a signed 64-bit integer.
