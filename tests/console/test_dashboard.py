@@ -51,3 +51,22 @@ def test_dashboard_page_draws_the_chart(console: Console, desk: Desk) -> None:
     assert len(re.findall(r'<rect class="bar-emergency"', svg)) == 1
     assert "3 messages, 1 emergency" in svg
     assert "—" in page.text  # nothing delivered: no median
+
+
+def test_past_days_are_reused_and_today_is_always_read(desk: Desk) -> None:
+    from answerdesk.messages.stats import PastDays
+
+    account = desk.account(timezone="UTC")
+    today = clock.utcnow().date()
+    yesterday = (clock.utcnow() - timedelta(days=1)).replace(hour=12).isoformat()
+    desk.take(account, "old", created_at=yesterday)
+    past = PastDays()
+    with read_transaction(desk.engine) as connection:
+        assert dashboard(connection, account=account, today=today, past=past).total == 1
+    desk.take(account, "late import", created_at=yesterday)
+    desk.take(account, "now")
+    with read_transaction(desk.engine) as connection:
+        cached = dashboard(connection, account=account, today=today, past=past)
+        fresh = dashboard(connection, account=account, today=today)
+    assert (cached.total, fresh.total) == (2, 3)
+    assert cached.days[-1].total == 1 and len(cached.days) == 30

@@ -2,12 +2,20 @@
 
 Counts are grouped in the database by local day, against day boundaries
 computed here in the account's zone, so daylight-saving days come out right
-and only one row per day reaches Python.
+and only one row per day reaches Python. Delivery times are counted per
+whole minute, so the median needs no sort of every delivered message.
+
+The figures of past days hardly change, while an account with 100k messages
+a month makes them cost a scan of every one: `PastDays` keeps them for a few
+minutes, and only today's are read on every request.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +25,10 @@ import sqlalchemy as sa
 from answerdesk.accounts import Account
 from answerdesk.messages.reading import local_day_range
 from answerdesk.store.tables import messages
+
+#: How long the figures of past days are reused (a delivery marked on an old
+#: message shows in the median at most this late).
+PAST_DAYS_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,37 @@ class Dashboard:
     median_delivery_seconds: int | None
 
 
+@dataclass(frozen=True)
+class Figures:
+    """Per-day counts of a run of days, and their delivery times by minute."""
+
+    days: list[DayCount]
+    minutes: Counter[int] = field(default_factory=Counter)
+
+
+class PastDays:
+    """A small per-process cache of `Figures` for days before today."""
+
+    def __init__(self, ttl: float = PAST_DAYS_SECONDS, size: int = 1000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[tuple[Any, ...], tuple[float, Figures]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Figures | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] >= self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[Any, ...], figures: Figures) -> None:
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()  # rare; cheaper than tracking ages
+            self._entries[key] = (time.monotonic(), figures)
+
+
 def _midnights(zone: ZoneInfo, first: date, count: int) -> list[int]:
     """Return the epoch second of each local midnight from `first`, `count + 1` of them."""
     seconds = []
@@ -45,35 +88,6 @@ def _midnights(zone: ZoneInfo, first: date, count: int) -> list[int]:
     return seconds
 
 
-def _daily(connection: sa.Connection, account: Account, first: date, last: date) -> list[DayCount]:
-    count = (last - first).days + 1
-    edges = _midnights(account.zone, first, count)
-    created = messages.c.created_second
-    # Which local day a message falls on, decided in the database against the
-    # day boundaries computed here (so daylight-saving days are 23 or 25 hours).
-    day_index = sa.case(
-        *((created < edge, index) for index, edge in enumerate(edges[1:-1])), else_=count - 1
-    ).label("day_index")
-    rows = connection.execute(
-        sa.select(
-            day_index,
-            sa.func.count().label("total"),
-            sa.func.sum(sa.case((messages.c.is_emergency.is_(True), 1), else_=0)).label("urgent"),
-        )
-        .where(
-            messages.c.account_id == account.id,
-            created >= edges[0],
-            created < edges[-1],
-        )
-        .group_by(day_index)
-    )
-    totals = {int(row.day_index): (int(row.total), int(row.urgent or 0)) for row in rows}
-    return [
-        DayCount(first + timedelta(days=index), *totals.get(index, (0, 0)))
-        for index in range(count)
-    ]
-
-
 def _delivery_seconds(connection: sa.Connection) -> Any:
     if connection.dialect.name == "postgresql":
         seconds = sa.cast(sa.func.extract("epoch", messages.c.delivered_at), sa.BigInteger)
@@ -82,53 +96,90 @@ def _delivery_seconds(connection: sa.Connection) -> Any:
     return seconds - messages.c.created_second
 
 
-def _median_delivery(
-    connection: sa.Connection, account_id: int, start: int, end: int
-) -> tuple[int, int | None]:
-    """Return how many were delivered and the median minutes from taking to delivery.
-
-    Counted per whole minute in the database (a few hundred groups at most),
-    so the median needs no sort of every delivered message.
-    """
-    minute = (_delivery_seconds(connection) // 60).label("minute")
+def figures(connection: sa.Connection, *, account: Account, first: date, last: date) -> Figures:
+    """Read the counts and delivery minutes of the local days `first`..`last` (inclusive)."""
+    count = (last - first).days + 1
+    if count <= 0:
+        return Figures([])
+    edges = _midnights(account.zone, first, count)
+    created = messages.c.created_second
+    in_range = (messages.c.account_id == account.id, created >= edges[0], created < edges[-1])
+    # Which local day a message falls on, decided in the database against the
+    # day boundaries computed here (so daylight-saving days are 23 or 25 hours).
+    inner = edges[1:-1]
+    day_index = (
+        sa.case(*((created < edge, index) for index, edge in enumerate(inner)), else_=count - 1)
+        if inner
+        else sa.literal(0)
+    ).label("day_index")
     rows = connection.execute(
-        sa.select(minute, sa.func.count().label("n"))
-        .where(
-            messages.c.account_id == account_id,
-            messages.c.created_second >= start,
-            messages.c.created_second < end,
-            messages.c.delivered_at.is_not(None),
+        sa.select(
+            day_index,
+            sa.func.count().label("total"),
+            sa.func.sum(sa.case((messages.c.is_emergency.is_(True), 1), else_=0)).label("urgent"),
         )
+        .where(*in_range)
+        .group_by(day_index)
+    )
+    totals = {int(row.day_index): (int(row.total), int(row.urgent or 0)) for row in rows}
+    minute = (_delivery_seconds(connection) // 60).label("minute")
+    delivered = connection.execute(
+        sa.select(minute, sa.func.count().label("n"))
+        .where(*in_range, messages.c.delivered_at.is_not(None))
         .group_by(minute)
-        .order_by(minute)
-    ).all()
-    delivered = sum(int(row.n) for row in rows)
+    )
+    minutes: Counter[int] = Counter()
+    for row in delivered:
+        minutes[max(0, int(row.minute))] += int(row.n)
+    days = [
+        DayCount(first + timedelta(days=index), *totals.get(index, (0, 0)))
+        for index in range(count)
+    ]
+    return Figures(days, minutes)
+
+
+def _median_seconds(minutes: Counter[int]) -> int | None:
+    delivered = sum(minutes.values())
     if delivered == 0:
-        return 0, None
+        return None
     wanted = [(delivered - 1) // 2, delivered // 2]
     found: list[int] = []
     seen = 0
-    for row in rows:
-        seen += int(row.n)
+    for minute in sorted(minutes):
+        seen += minutes[minute]
         while wanted and wanted[0] < seen:
-            found.append(max(0, int(row.minute)) * 60)
+            found.append(minute * 60)
             wanted.pop(0)
-    return delivered, round(sum(found) / len(found))
+    return round(sum(found) / len(found))
 
 
 def dashboard(
-    connection: sa.Connection, *, account: Account, today: date, days: int = 30
+    connection: sa.Connection,
+    *,
+    account: Account,
+    today: date,
+    days: int = 30,
+    past: PastDays | None = None,
 ) -> Dashboard:
-    """Return the last `days` local days up to `today`, inclusive."""
+    """Return the last `days` local days up to `today`, inclusive.
+
+    With `past`, the days before today are read from it when it has them
+    (fresh), and stored in it otherwise; today is always read.
+    """
     first = today - timedelta(days=days - 1)
-    daily = _daily(connection, account, first, today)
-    span = local_day_range(account.zone, first, today)
-    assert span.start_second is not None and span.end_second is not None
-    delivered, median = _median_delivery(connection, account.id, span.start_second, span.end_second)
+    key = (account.id, account.timezone, first, today)
+    earlier = past.get(key) if past is not None else None
+    if earlier is None:
+        earlier = figures(connection, account=account, first=first, last=today - timedelta(days=1))
+        if past is not None:
+            past.put(key, earlier)
+    latest = figures(connection, account=account, first=today, last=today)
+    daily = earlier.days + latest.days
+    minutes = earlier.minutes + latest.minutes
     return Dashboard(
         days=daily,
         total=sum(day.total for day in daily),
         emergencies=sum(day.emergencies for day in daily),
-        delivered=delivered,
-        median_delivery_seconds=median,
+        delivered=sum(minutes.values()),
+        median_delivery_seconds=_median_seconds(minutes),
     )

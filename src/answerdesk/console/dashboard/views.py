@@ -21,7 +21,9 @@ def dashboard(page: Page) -> Response:
     with page.read() as connection:
         account = open_account(connection, user=page.me, number=number)
         today = clock.utcnow().astimezone(account.zone).date()
-        figures = dashboard_figures(connection, account=account, today=today, days=DAYS)
+        figures = dashboard_figures(
+            connection, account=account, today=today, days=DAYS, past=page.state.past_days
+        )
     return page.render(
         "dashboard/dashboard.html",
         account=account,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from answerdesk.config import Settings
 from answerdesk.mail import Mailer
+from answerdesk.messages.stats import PastDays
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -23,6 +24,8 @@ class ConsoleState:
     engine: Engine
     templates: jinja2.Environment
     mailer: Mailer
+    #: Dashboard figures of past days, reused for a few minutes.
+    past_days: PastDays = field(default_factory=PastDays)
 
 
 def _when(value: datetime | None, zone: str | None = None) -> str:
