@@ -110,13 +110,16 @@ class Bench:
         self.report.raw[figure] = {"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors}
         return rps
 
-    def _tail_row(self, figure: str, runs: list[load.Load]) -> None:
+    def _tail_row(self, figure: str, runs: list[load.Load], bare: list[load.Load]) -> None:
+        """p99 over p50; the bare app's own ratio is shown as what the machine allows."""
         p50 = median_of(runs, lambda r: r.p50_ms)
         p99 = median_of(runs, lambda r: r.p99_ms)
         ratio = p99 / p50 if p50 else 0.0
+        floor_ratio = median_of(bare, lambda r: r.p99_ms) / median_of(bare, lambda r: r.p50_ms)
         self.report.add(
-            Row(figure, f"p99 {ms(p99)} / p50 {ms(p50)}", "p50", ratio, "< 5x", ratio < 5)
-        )
+            Row(figure, f"p99 {ms(p99)} / p50 {ms(p50)}", f"p50 (bare: {floor_ratio:.1f}x)",
+                ratio, "< 5x", ratio < 5)
+        )  # fmt: skip
 
     def _full_list(
         self, srv: server.Server, account: Account, figure: str, *, big: bool = False
@@ -182,9 +185,11 @@ class Bench:
             self._floor(srv, main)
             self._full_list(srv, main, f"2 GET /v1/messages, {len(main.ids):,}")
             if self.mode.huge_rows:
-                self._full_list(
-                    srv, accounts[1], f"3 GET /v1/messages, {len(accounts[1].ids):,}", big=True
-                )
+                huge = accounts[1]
+                # One small request first, so the token's once-a-minute
+                # `last_used_at` write is not counted as the list's first row.
+                fetch.get(srv.port, "/v1/messages?limit=1", huge.headers)
+                self._full_list(srv, huge, f"3 GET /v1/messages, {len(huge.ids):,}", big=True)
             if not self.use_wrk:
                 self.report.add(Row("4 per-request figures", "n/a (no wrk)"))
                 return
@@ -211,7 +216,7 @@ class Bench:
             f"{prefix} single message (c=32)", results["single"], base=results["bare"],
             base_name="bare", target=">= 0.7x", threshold=0.7,
         )  # fmt: skip
-        self._tail_row(f"{prefix} single message tail", results["single"])
+        self._tail_row(f"{prefix} single message tail", results["single"], results["bare"])
         self._load_row(
             f"{prefix} ~{self.mode.range_rows:,}-row range (c=32), 1 worker", results["range"],
             base=results["bare"], base_name="bare",
@@ -273,11 +278,19 @@ class Bench:
             if not self.use_wrk:
                 return
             small_span = self._range(big, 100)
+            bare = stack.enter_context(server.bare(self._log("bare8")))
             runs = self._interleaved(
-                {"r100": lambda: self._wrk(srv.port, small_span, big.headers, connections=8)}
+                {
+                    "r100": lambda: self._wrk(srv.port, small_span, big.headers, connections=8),
+                    "bare": lambda: self._wrk(bare.port, "/", {}, connections=8),
+                }
             )
             figure = "6 PG ~100-row range (c=8)"
-            self._load_row(figure, runs["r100"])
+            self._load_row(figure, runs["r100"], base=runs["bare"], base_name="bare (c=8)")
             p99 = self.report.raw[figure]["p99_ms"]
-            self.report.add(Row(f"{figure}: p99", ms(p99), "", None, "< 20 ms", p99 < 20))
+            bare99 = median_of(runs["bare"], lambda r: r.p99_ms)
+            self.report.add(
+                Row(f"{figure}: p99", ms(p99), f"bare p99 {ms(bare99)}", None, "< 20 ms",
+                    p99 < 20)
+            )  # fmt: skip
             self._per_request(stack, srv, big, url, prefix="6 PG")
