@@ -1,0 +1,1 @@
+"""Tests that attack answerdesk's promises: isolation, authentication, limits, crashes."""
