@@ -32,6 +32,8 @@ def production_env(database_url: str) -> dict[str, str]:
     env.update(
         ANSWERDESK_ENVIRONMENT="production",
         ANSWERDESK_SECRET_KEY=secrets.token_urlsafe(48),
+        # Production refuses to start without its secrets; random ones will do.
+        ANSWERDESK_WEBHOOK_KEY=secrets.token_urlsafe(48),
         ANSWERDESK_DATABASE_URL=database_url,
         ANSWERDESK_API_RATE_LIMIT="0",
     )
