@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
@@ -41,9 +41,10 @@ class TokenCache:
         self.size = size
         self._entries: dict[str, tuple[float, Principal]] = {}
 
-    def get(self, digest: str) -> Principal | None:
+    def get(self, digest: str, *, margin: float = 0.0) -> Principal | None:
+        """The principal verified for `digest`, if still good for `margin` more seconds."""
         entry = self._entries.get(digest)
-        if entry is None or time.monotonic() - entry[0] >= self.ttl:
+        if entry is None or time.monotonic() - entry[0] >= self.ttl - margin:
             return None
         return entry[1]
 
@@ -104,8 +105,11 @@ def cached_client(request: Request) -> bool:
     token = request.headers.get("x-api-token", "").strip()
     if not token:
         return False
-    principal = token_cache(request).get(hash_token(token))
-    return principal is not None and not principal.needs_touch(clock.utcnow())
+    # With a second to spare, so neither the entry's age nor `last_used_at`
+    # can turn into a database call between this check and the request.
+    principal = token_cache(request).get(hash_token(token), margin=1.0)
+    soon = clock.utcnow() + timedelta(seconds=1)
+    return principal is not None and not principal.needs_touch(soon)
 
 
 def _reject_query_credentials(request: Request) -> None:
