@@ -79,6 +79,11 @@ class Settings:
     smtp_password: str = field(default="", repr=False)
     smtp_from: str = "answerdesk@localhost"
     smtp_starttls: bool = True
+    #: Webhooks (issue 6): Fernet key that encrypts signing secrets (required
+    #: outside development), and a switch letting every endpoint reach private
+    #: addresses (tests and development only).
+    webhook_key: str = field(default="", repr=False)
+    webhook_allow_private: bool = False
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -93,6 +98,8 @@ class Settings:
                 "ANSWERDESK_SECRET_KEY must be set to a random value of at least 32 "
                 "characters outside development"
             )
+        if self.environment != "development" and not self.webhook_key:  # webhooks (issue 6)
+            raise SettingsError("ANSWERDESK_WEBHOOK_KEY must be set outside development")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -120,6 +127,8 @@ class Settings:
             smtp_password=env.get("ANSWERDESK_SMTP_PASSWORD") or "",
             smtp_from=env.get("ANSWERDESK_SMTP_FROM") or cls.smtp_from,
             smtp_starttls=_bool(env, "ANSWERDESK_SMTP_STARTTLS", True),
+            webhook_key=env.get("ANSWERDESK_WEBHOOK_KEY") or "",  # webhooks (issue 6)
+            webhook_allow_private=_bool(env, "ANSWERDESK_WEBHOOK_ALLOW_PRIVATE", False),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
         return replace(settings, **given)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from ._messages import AsyncMessagesClient, MessagesClient
 from ._models import Message, TextMessage, TextMessagePage, label_name
 from ._retry import Retry
 from ._text_messages import AsyncTextMessagesClient, TextMessagesClient
+from ._webhooks import WebhookSignatureError, verify_signature  # webhooks (issue 6)
 
 __all__ = [
     "APIError",
@@ -46,5 +47,7 @@ __all__ = [
     "TextMessagePage",
     "TextMessagesClient",
     "TransportError",
+    "WebhookSignatureError",
     "label_name",
+    "verify_signature",
 ]

@@ -4,6 +4,7 @@ ClientError                  base of everything below
 ├── TransportError           no usable answer arrived (after every retry)
 │   └── RequestTimeout       ... because the server took too long
 ├── DecodeError              an answer was not the JSON the API documents
+├── WebhookSignatureError    a webhook's signature is wrong or too old (_webhooks.py)
 └── APIError                 the server answered with an error status
     ├── BadRequest           400: a parameter was refused
     ├── AuthenticationError  bad credentials (404 "Invalid token" on the

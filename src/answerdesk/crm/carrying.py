@@ -23,6 +23,7 @@ from answerdesk.crm.normalise import to_e164, valid_email
 from answerdesk.crm.records import Person, RecordRef, create_lead, fill_blanks
 from answerdesk.messages.wire import render_message
 from answerdesk.store.tables import text_messages
+from answerdesk.webhooks.events import enqueue_event  # webhooks (issue 6)
 
 #: Custom fields (by labelName) that hold the caller's e-mail, first wins.
 EMAIL_LABEL_NAMES = ("email", "e_mail")
@@ -131,6 +132,9 @@ class Carrier:
             fill_blanks(self.connection, ref=found, person=caller.person, now=now)
             return found
         lead_id = create_lead(self.connection, account_id=account.id, person=caller.person, now=now)
+        enqueue_event(  # webhooks (issue 6): in the carrying transaction (or its savepoint)
+            self.connection, account_id=account.id, type="crm.lead_created", lead_id=lead_id
+        )
         return RecordRef("lead", lead_id)
 
     def carry(self, message: Any) -> int | None:

@@ -10,6 +10,7 @@ from answerdesk import clock
 from answerdesk.errors import Conflict, MessageNotFound, ValidationFailed
 from answerdesk.messages.prerender import refresh_wire
 from answerdesk.store.tables import messages
+from answerdesk.webhooks.events import enqueue_event  # webhooks (issue 6)
 
 STATUSES = ("new", "delivered", "read", "archived")
 
@@ -51,3 +52,7 @@ def change_status(
         .values(**values)
     )
     refresh_wire(connection, message_id=message_id)  # issue 7: the stored API JSON
+    if status == "delivered" and row.status != "delivered":  # webhooks (issue 6)
+        enqueue_event(
+            connection, account_id=account_id, type="message.delivered", message_id=message_id
+        )

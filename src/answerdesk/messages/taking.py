@@ -19,6 +19,7 @@ from answerdesk.phones import clean_text, normalise_phone
 from answerdesk.store.tables import messages
 from answerdesk.sync.outbox import enqueue
 from answerdesk.users import User, account_clients
+from answerdesk.webhooks.events import enqueue_event  # webhooks (issue 6)
 
 #: Namespace of the per-account advisory lock taken while storing a message
 #: on PostgreSQL (see `_serialise_ids`).
@@ -133,6 +134,9 @@ def take_message(
     )
     refresh_wire(connection, message_id=message_id)  # issue 7: the stored API JSON
     enqueue(connection, account_id=account.id, message_id=message_id, now=now)  # carry to the CRM
+    enqueue_event(  # webhooks (issue 6): message.created, in this same transaction
+        connection, account_id=account.id, type="message.created", message_id=message_id, now=now
+    )
     return message_id
 
 

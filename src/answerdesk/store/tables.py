@@ -345,3 +345,63 @@ pulled_messages = sa.Table(
     sa.Column("pulled_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("source_url", "account_id", "remote_message_id"),
 )
+
+
+# ---------------------------------------------------------------------------
+# Webhooks (issue 6): endpoints a client registers, the events written in the
+# transaction that caused them, and one delivery per (endpoint, event).
+# Created by migration 0006.
+# ---------------------------------------------------------------------------
+
+#: A URL a client wants events POSTed to. The signing secret is kept
+#: encrypted (webhooks/crypto.py): it must be recovered to sign.
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    # Comma-separated event types, e.g. "message.created,crm.lead_created".
+    sa.Column("events", sa.String(200), nullable=False),
+    sa.Column("secret_encrypted", sa.Text, nullable=False),
+    # Set only by an admin: may resolve to private or loopback addresses.
+    sa.Column("allow_private", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("disabled_at", UTCDateTime, nullable=True),
+)
+
+#: One event, its whole JSON body as sent (so a retry or replay sends the same bytes).
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("event_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+#: One event to one endpoint: due while `next_attempt_at` is set, then
+#: delivered or dead (both clear it). Claimed by leasing `next_attempt_at`.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("event_id", Id, sa.ForeignKey("webhook_events.id"), nullable=False),
+    sa.Column("endpoint_id", Id, sa.ForeignKey("webhook_endpoints.id"), nullable=False),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    # Retries stop after this instant (24 h from the event, or from a replay).
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("last_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("delivered_at", UTCDateTime, nullable=True),
+    sa.Column("dead_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("endpoint_id", "event_id"),
+    sa.Index("ix_webhook_deliveries_due", "next_attempt_at"),
+    sa.Index("ix_webhook_deliveries_account_id", "account_id", "id"),
+)
