@@ -1,7 +1,7 @@
 """The `answerdesk` command line: one module per command group.
 
 answerdesk [--database URL] serve | db | demo | accounts | users | tokens | messages | crm
-                            | worker | fetch | sync
+                            | worker | fetch | sync | webhooks
 """
 
 from answerdesk.cli.accounts import accounts
@@ -15,9 +15,11 @@ from answerdesk.cli.pull import sync
 from answerdesk.cli.serve import serve
 from answerdesk.cli.tokens import tokens
 from answerdesk.cli.users import users
+from answerdesk.cli.webhooks import webhooks  # webhooks (issue 6)
 from answerdesk.cli.worker import worker
 
 for _command in (serve, db, demo, accounts, users, tokens, messages, crm, worker, fetch, sync):
     cli.add_command(_command)
+cli.add_command(webhooks)  # webhooks (issue 6)
 
 __all__ = ["cli", "main"]

@@ -14,6 +14,7 @@ from answerdesk.cli.main import CliState, pass_state
 from answerdesk.logs import configure_logging, logging_config
 from answerdesk.store.engine import create_engine_for_url
 from answerdesk.sync import start_worker_thread
+from answerdesk.webhooks.runner import start_deliverer_thread  # webhooks (issue 6)
 
 #: Worker processes build their app from the environment (uvicorn needs an
 #: import string to start more than one), so the parent hands settings on there.
@@ -80,6 +81,8 @@ def serve(
     # the HTTP processes are uvicorn's children and carry nothing themselves.
     worker_engine = None if no_worker else create_engine_for_url(settings.database_url)
     worker = None if worker_engine is None else start_worker_thread(worker_engine)
+    # Webhooks (issue 6): the deliverer runs beside the CRM worker, on its engine.
+    deliverer = None if worker_engine is None else start_deliverer_thread(worker_engine, settings)
     click.echo(f"answerdesk listening on {url_for(host, port)}")
     options = {**_UVICORN_OPTIONS, "log_config": log_config, "log_level": log_level}
     try:
@@ -93,5 +96,7 @@ def serve(
     finally:
         if worker is not None:
             worker.stop()
+        if deliverer is not None:  # webhooks (issue 6)
+            deliverer.stop()
         if worker_engine is not None:
             worker_engine.dispose()

@@ -15,6 +15,7 @@ from answerdesk.cli.main import CliState, iso, pass_state, table
 from answerdesk.store.engine import read_transaction, write_transaction
 from answerdesk.sync.retry import DEFAULT_POLICY
 from answerdesk.sync.worker import DEFAULT_BATCH_SIZE, DEFAULT_IDLE_WAIT
+from answerdesk.webhooks.runner import run_deliverer, start_deliverer_thread  # issue 6
 
 
 def _show_status(state: CliState) -> None:
@@ -104,6 +105,8 @@ def worker(
     if not once:
         _stop_on_signals(stop)
         click.echo("worker: carrying messages into the CRM (Ctrl-C to stop)", err=True)
+    # Webhooks (issue 6): the deliverer runs beside the worker (webhooks/runner.py says why).
+    deliverer = None if once else start_deliverer_thread(state.engine(), state.settings)
     carried = sync.run_worker(
         state.engine(),
         stop=stop,
@@ -112,4 +115,8 @@ def worker(
         idle_wait=idle_wait,
         policy=replace(DEFAULT_POLICY, max_attempts=max_attempts),
     )
+    if deliverer is not None:  # webhooks (issue 6)
+        deliverer.stop()
+    else:
+        run_deliverer(state.engine(), state.settings, once=True)
     click.echo(f"carried {carried} messages")
