@@ -15,6 +15,7 @@ from answerdesk.webhooks import crypto, ssrf
 from answerdesk.webhooks.deliveries import list_deliveries
 from answerdesk.webhooks.delivery import deliver_due
 from answerdesk.webhooks.endpoints import register_endpoint
+from answerdesk.webhooks.runner import start_deliverer_thread
 from answerdesk.webhooks.ssrf import UnsafeURL, check_url
 from tests.factories import Desk
 from tests.live import serve
@@ -145,7 +146,9 @@ def test_secrets_are_not_stored_in_plaintext(
 def test_the_webhook_key_is_required_outside_development() -> None:
     strong = "x" * 40
     with pytest.raises(SettingsError, match="ANSWERDESK_WEBHOOK_KEY"):
-        Settings(environment="production", secret_key=strong)
+        crypto.fernet(Settings(environment="production", secret_key=strong))
+    with pytest.raises(SettingsError, match="ANSWERDESK_WEBHOOK_KEY"):
+        start_deliverer_thread(None, Settings(environment="production", secret_key=strong))  # type: ignore[arg-type]
     key = crypto.Fernet.generate_key().decode()
     production = Settings(environment="production", secret_key=strong, webhook_key=key)
     sealed = crypto.encrypt_secret(production, "whsec_abc")

@@ -98,8 +98,6 @@ class Settings:
                 "ANSWERDESK_SECRET_KEY must be set to a random value of at least 32 "
                 "characters outside development"
             )
-        if self.environment != "development" and not self.webhook_key:  # webhooks (issue 6)
-            raise SettingsError("ANSWERDESK_WEBHOOK_KEY must be set outside development")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from answerdesk.config import Settings
 from answerdesk.sync.worker import WorkerThread
+from answerdesk.webhooks.crypto import fernet
 from answerdesk.webhooks.delivery import deliver_due
 
 log = logging.getLogger("answerdesk.webhooks")
@@ -56,7 +57,12 @@ def run_deliverer(
 def start_deliverer_thread(
     engine: Engine, settings: Settings, *, idle_wait: float = IDLE_WAIT
 ) -> WorkerThread:
-    """Start the deliverer in a daemon thread; `.stop()` ends it after its current batch."""
+    """Start the deliverer in a daemon thread; `.stop()` ends it after its current batch.
+
+    Outside development a missing or malformed `ANSWERDESK_WEBHOOK_KEY`
+    stops `serve` and `worker` here, at start, not at the first delivery.
+    """
+    fernet(settings)
     stop_event = threading.Event()
     thread = threading.Thread(
         target=run_deliverer,
