@@ -31,6 +31,7 @@ from answerdesk.console.desk import listing, status, taking
 from answerdesk.console.tokens import views as token_views
 from answerdesk.console.web.errors import handle_error
 from answerdesk.console.web.state import STATIC_DIR, ConsoleState, build_templates
+from answerdesk.console.webhooks import views as webhook_views  # webhooks (issue 6)
 from answerdesk.errors import AnswerdeskError
 from answerdesk.mail import Mailer, mailer_from_settings
 
@@ -53,6 +54,7 @@ def _console_routes() -> list[BaseRoute]:
         *admin_audit.routes(),
         *admin_pipeline.routes(),
         *crm_views.routes(),
+        *webhook_views.routes(),  # webhooks (issue 6)
     ]
 
 

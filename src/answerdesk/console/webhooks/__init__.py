@@ -1,0 +1,1 @@
+"""A client's webhooks: register (secret shown once), list, disable, delete, deliveries, replay."""
