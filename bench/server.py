@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -33,7 +34,7 @@ def production_env(database_url: str) -> dict[str, str]:
         ANSWERDESK_ENVIRONMENT="production",
         ANSWERDESK_SECRET_KEY=secrets.token_urlsafe(48),
         # Production refuses to start without its secrets; random ones will do.
-        ANSWERDESK_WEBHOOK_KEY=secrets.token_urlsafe(48),
+        ANSWERDESK_WEBHOOK_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         ANSWERDESK_DATABASE_URL=database_url,
         ANSWERDESK_API_RATE_LIMIT="0",
     )
