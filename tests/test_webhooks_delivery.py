@@ -216,3 +216,37 @@ def test_delivered_and_lead_created_events(
     assert by_type["message.delivered"]["data"]["status"] == "delivered"
     assert by_type["crm.lead_created"]["data"]["phone"] == "+16175550123"
     assert list(by_type["crm.lead_created"]["data"])[:2] == ["id", "first_name"]
+
+
+def test_the_receiver_in_the_docs_works(
+    engine: Engine, desk: Desk, hook_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[1] / "docs" / "integrations.md").read_text()
+    [example] = [
+        b for b in re.findall(r"```python\n(.*?)```", docs, re.S) if "answerdesk_events" in b
+    ]
+    account = desk.account()
+    handled: list[dict[str, object]] = []
+    monkeypatch.setenv("ANSWERDESK_WEBHOOK_SECRET", "pending")
+    namespace: dict[str, object] = {}
+    exec(compile(example, "docs/integrations.md", "exec"), namespace)
+    namespace["handle"] = handled.append
+    with serve(namespace["app"]) as base:
+        secret = _register(
+            engine, hook_settings, account.id, f"{base}/answerdesk-events", "message.created"
+        )
+        namespace["SECRET"] = secret
+        desk.take(account)
+        assert deliver_due(engine, hook_settings) == 1
+        with read_transaction(engine) as connection:
+            [shown] = list_deliveries(connection, account_id=account.id)
+        with write_transaction(engine) as connection:
+            replay_event(connection, event_id=shown.event_id)
+        deliver_due(engine, hook_settings)
+    assert [event["id"] for event in handled] == [shown.event_id]
+    with read_transaction(engine) as connection:
+        [shown] = list_deliveries(connection, account_id=account.id)
+    assert shown.state == "delivered" and shown.last_status == 204
