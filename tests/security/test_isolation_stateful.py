@@ -27,8 +27,8 @@ from tests.factories import ClientLogin, Desk
 ACCOUNTS = 3
 #: Bounded so the machine stays a few seconds per database in CI.
 MACHINE_SETTINGS = settings(
-    max_examples=10,
-    stateful_step_count=20,
+    max_examples=15,
+    stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -45,6 +45,7 @@ def _owned(engine: Any, table: sa.Table, account_id: int) -> set[int]:
 def test_every_item_returned_belongs_to_the_callers_account(http: TestClient, desk: Desk) -> None:
     engine = desk.engine
     agent = desk.staff("agent")
+    totals = {"taken": 0, "items read": 0}
 
     class Desks(RuleBasedStateMachine):
         """Accounts working side by side on one database."""
@@ -54,7 +55,6 @@ def test_every_item_returned_belongs_to_the_callers_account(http: TestClient, de
             self.accounts = [desk.account(name=f"Tenant {index}") for index in range(ACCOUNTS)]
             self.logins: list[ClientLogin] = [desk.client_of(a) for a in self.accounts]
             self.taken: list[int] = []
-            self.reads = 0
 
         @rule(
             who=st.integers(0, ACCOUNTS - 1),
@@ -74,6 +74,7 @@ def test_every_item_returned_belongs_to_the_callers_account(http: TestClient, de
             assert response.status_code == 201, response.text
             assert response.json()["account_number"] == account.number
             self.taken.append(response.json()["message_id"])
+            totals["taken"] += 1
 
         @rule(who=st.integers(0, ACCOUNTS - 1), pick=st.integers(0, 1000))
         def deliver(self, who: int, pick: int) -> None:
@@ -114,7 +115,7 @@ def test_every_item_returned_belongs_to_the_callers_account(http: TestClient, de
             own = _owned(engine, messages, self.accounts[who].id)
             assert {item["message_id"] for item in items} <= own
             assert {item["account_number"] for item in items} <= {self.accounts[who].number}
-            self.reads += len(items)
+            totals["items read"] += len(items)
 
         @rule(who=st.integers(0, ACCOUNTS - 1), pick=st.integers(0, 1000))
         def read_one(self, who: int, pick: int) -> None:
@@ -124,7 +125,7 @@ def test_every_item_returned_belongs_to_the_callers_account(http: TestClient, de
             response = http.get(f"/v1/messages/{message_id}", headers=self.logins[who].headers)
             own = message_id in _owned(engine, messages, self.accounts[who].id)
             assert response.status_code == (200 if own else 404), response.text
-            self.reads += 1
+            totals["items read"] += 1
 
         @rule(
             who=st.integers(0, ACCOUNTS - 1),
@@ -145,7 +146,7 @@ def test_every_item_returned_belongs_to_the_callers_account(http: TestClient, de
             assert got <= _owned(engine, text_messages, self.accounts[who].id)
             for text_id in got:  # and each one reads singly, to its owner only
                 assert http.get(f"/v2/text_messages/{text_id}", headers=login.bearer).is_success
-            self.reads += len(got)
+            totals["items read"] += len(got)
 
         @rule(who=st.integers(0, ACCOUNTS - 1), caller=st.integers(0, 5))
         def read_leads(self, who: int, caller: int) -> None:
@@ -157,3 +158,5 @@ def test_every_item_returned_belongs_to_the_callers_account(http: TestClient, de
             assert got <= _owned(engine, leads, self.accounts[who].id)
 
     run_state_machine_as_test(Desks, settings=MACHINE_SETTINGS)
+    assert totals["taken"] > 0 and totals["items read"] > 0, totals  # it did work
+    print(f"isolation state machine: {totals}, 0 foreign items")
