@@ -112,3 +112,35 @@ def test_unknown_event_type_is_named(run: Run, desk: Desk) -> None:
         "message.deleted",
     )
     assert result.exit_code == 1 and "message.deleted" in result.stderr
+
+
+def test_worker_once_carries_and_delivers(
+    run: Run, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.live import serve
+    from tests.webhook_support import Receiver
+
+    monkeypatch.setenv("ANSWERDESK_WEBHOOK_ALLOW_PRIVATE", "true")
+    account = desk.account()
+    receiver = Receiver()
+    with serve(receiver.app()) as base:
+        out = ok(
+            run(
+                "webhooks",
+                "add",
+                "--account",
+                account.number,
+                "--url",
+                f"{base}/hook",
+                "--events",
+                "message.created,crm.lead_created",
+            )
+        )
+        receiver.secret = out.splitlines()[-1]
+        desk.take(account, first_name="Ann", phone="6175550123")
+        assert "carried 1 messages" in ok(run("worker", "--once"))
+    assert sorted(event["type"] for event in receiver.applied) == [
+        "crm.lead_created",
+        "message.created",
+    ]
+    assert all(verified for _id, verified, _body in receiver.requests)

@@ -250,3 +250,25 @@ def test_the_receiver_in_the_docs_works(
     with read_transaction(engine) as connection:
         [shown] = list_deliveries(connection, account_id=account.id)
     assert shown.state == "delivered" and shown.last_status == 204
+
+
+def test_an_event_commits_with_its_cause_or_not_at_all(
+    engine: Engine, desk: Desk, hook_settings: Settings
+) -> None:
+    from answerdesk.messages import take_message_data
+    from answerdesk.store.tables import webhook_events
+
+    account = desk.account()
+    _register(engine, hook_settings, account.id, "http://127.0.0.1:9/hook", "message.created")
+    with pytest.raises(RuntimeError), write_transaction(engine) as connection:
+        take_message_data(connection, account=account, data={"content": "x"}, taken_by_user_id=None)
+        raise RuntimeError("the taking transaction fails")
+    desk.take(account)
+    with read_transaction(engine) as connection:
+        assert (
+            connection.execute(sa.select(sa.func.count()).select_from(webhook_events)).scalar() == 1
+        )
+        assert (
+            connection.execute(sa.select(sa.func.count()).select_from(webhook_deliveries)).scalar()
+            == 1
+        )
