@@ -53,6 +53,10 @@ class Settings:
     #: API requests allowed per token per window (per server process); 0: no limit.
     api_rate_limit: int = 600
     api_rate_window_seconds: int = 60
+    #: Failed API authentications allowed per client address per window (per
+    #: server process); more answer 429 before any token is looked at. 0: no limit.
+    auth_failure_limit: int = 50
+    auth_failure_window_seconds: int = 300
     #: Proxies whose X-Forwarded-For/-Proto headers are believed (IPs or CIDRs,
     #: comma-separated; `*` trusts any). Empty: trust none, use the peer address.
     trusted_proxies: str = ""
@@ -109,6 +113,8 @@ class Settings:
             pool_size=_int(env, "ANSWERDESK_POOL_SIZE", 10),
             api_rate_limit=_int(env, "ANSWERDESK_API_RATE_LIMIT", 600),
             api_rate_window_seconds=_int(env, "ANSWERDESK_API_RATE_WINDOW_SECONDS", 60),
+            auth_failure_limit=_int(env, "ANSWERDESK_AUTH_FAILURE_LIMIT", 50),
+            auth_failure_window_seconds=_int(env, "ANSWERDESK_AUTH_FAILURE_WINDOW_SECONDS", 300),
             trusted_proxies=env.get("ANSWERDESK_TRUSTED_PROXIES") or "",
             brand_name=env.get("ANSWERDESK_BRAND_NAME") or cls.brand_name,
             api_version_label=env.get("ANSWERDESK_API_VERSION_LABEL") or cls.api_version_label,

@@ -46,6 +46,21 @@ class SlidingWindowLimiter:
 
     def hit(self, key: str) -> None:
         """Count one request for `key`; raise RateLimited when it is over the limit."""
+        self._count(key, refuse=True, add=True)
+
+    def check(self, key: str) -> None:
+        """Raise RateLimited if `key` is at its limit, without counting anything.
+
+        With `record`, this limits events that are only known afterwards
+        (a failed token check): refuse while over, count when one happens.
+        """
+        self._count(key, refuse=True, add=False)
+
+    def record(self, key: str) -> None:
+        """Count one event for `key`, never refusing it."""
+        self._count(key, refuse=False, add=True)
+
+    def _count(self, key: str, *, refuse: bool, add: bool) -> None:
         now = self._now()
         index, offset = divmod(now, self.window)
         current = int(index)
@@ -56,10 +71,10 @@ class SlidingWindowLimiter:
                 hits = 0
             overlap = 1.0 - offset / self.window
             estimated = hits + previous * overlap
-            if estimated + 1 > self.limit:
+            if refuse and estimated + 1 > self.limit:
                 self._counts[key] = (current, hits, previous)
                 raise RateLimited(max(1, math.ceil(self._wait(hits, previous, offset))))
-            self._counts[key] = (current, hits + 1, previous)
+            self._counts[key] = (current, hits + add, previous)
             if len(self._counts) > 100_000:
                 self._forget_idle(current)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -69,6 +71,51 @@ def token_cache(request: Request) -> TokenCache:
     return cache
 
 
+def auth_failure_limiter(request: Request) -> SlidingWindowLimiter | None:
+    """The app's counter of failed authentications per client address (None: no limit).
+
+    Made on first use from the app's settings, one per app and process: with
+    N server processes an address may fail up to N times the limit.
+    """
+    state = request.app.state
+    if not hasattr(state, "auth_failure_limiter"):
+        settings = getattr(state, "settings", None)
+        limit = settings.auth_failure_limit if settings is not None else 0
+        state.auth_failure_limiter = (
+            SlidingWindowLimiter(limit, settings.auth_failure_window_seconds)
+            if settings is not None and limit > 0
+            else None
+        )
+    limiter: SlidingWindowLimiter | None = state.auth_failure_limiter
+    return limiter
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (the proxy's X-Forwarded-For when it is trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
+@contextmanager
+def _failures_limited(request: Request) -> Iterator[None]:
+    """Refuse an address that failed too often, before its token is even looked at.
+
+    Guessing tokens is hopeless (321 random bits), but every guess costs a
+    hash and a query; this keeps a guesser from spending our database, and
+    from probing which e-mails exist through timing.
+    """
+    limiter = auth_failure_limiter(request)
+    if limiter is None:
+        yield
+        return
+    key = f"auth-failure:{client_address(request)}"
+    limiter.check(key)
+    try:
+        yield
+    except InvalidCredentials:
+        limiter.record(key)
+        raise
+
+
 def _expired(principal: Principal, now: datetime) -> bool:
     return principal.expires_at is not None and principal.expires_at <= now
 
@@ -128,6 +175,11 @@ def bearer_token(request: Request) -> str | None:
 
 def client_from_headers(engine: Engine, request: Request) -> Principal:
     """Authenticate a Messages API call: X-API-EMAIL + X-API-TOKEN of a client user."""
+    with _failures_limited(request):
+        return _client_from_headers(engine, request)
+
+
+def _client_from_headers(engine: Engine, request: Request) -> Principal:
     _reject_query_credentials(request)
     email = request.headers.get("x-api-email", "").strip().lower()
     token = request.headers.get("x-api-token", "").strip()
@@ -143,6 +195,11 @@ def client_from_headers(engine: Engine, request: Request) -> Principal:
 
 def principal_from_bearer(engine: Engine, request: Request) -> Principal:
     """Authenticate an `Authorization: Bearer` call (any role; callers check it)."""
+    with _failures_limited(request):
+        return _principal_from_bearer(engine, request)
+
+
+def _principal_from_bearer(engine: Engine, request: Request) -> Principal:
     _reject_query_credentials(request)
     token = bearer_token(request)
     if token is None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
 import click
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from answerdesk.app import create_app
 from answerdesk.cli.demo import run_demo
@@ -19,13 +21,85 @@ from answerdesk.webhooks.runner import start_deliverer_thread  # webhooks (issue
 #: Worker processes build their app from the environment (uvicorn needs an
 #: import string to start more than one), so the parent hands settings on there.
 APP_FACTORY = "answerdesk.app:create_app_from_env"
+#: A request's line and headers together may hold this many bytes; more is a
+#: 400 and a closed connection (h11 has this limit, httptools has none).
+MAX_REQUEST_HEAD_BYTES = 64 * 1024
+#: ... and must arrive within this many seconds of the connection opening (or of
+#: the request's first byte), so a client dribbling headers cannot hold it.
+REQUEST_HEAD_TIMEOUT_SECONDS = 10.0
+#: Connections plus requests in flight per process before uvicorn answers 503.
+LIMIT_CONCURRENCY = 1000
+
+
+class RequestHeadTooLarge(Exception):
+    """Raised inside the parser's callbacks: httptools turns it into a 400."""
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a size and a time bound on each request's head.
+
+    A module-level class, so `--workers N` can hand it to its processes.
+    """
+
+    _head_bytes = 0
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_bytes = 0
+        if self._head_timer is None:
+            self._arm_head_timer()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._disarm_head_timer()
+        super().on_headers_complete()
+
+    def _count(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_REQUEST_HEAD_BYTES:
+            raise RequestHeadTooLarge()
+
+    def _arm_head_timer(self) -> None:
+        self._head_timer = self.loop.call_later(REQUEST_HEAD_TIMEOUT_SECONDS, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
 #: Trust no X-Forwarded-* headers (no proxy is assumed), advertise no server
-#: software, and keep a log line per request off the hot path.
+#: software, keep a log line per request off the hot path, and bound what one
+#: client can make a process hold (docs/security.md, "Resource limits").
 _UVICORN_OPTIONS: dict[str, Any] = {
     # Forwarded headers are handled by the app, from ANSWERDESK_TRUSTED_PROXIES.
     "proxy_headers": False,
     "server_header": False,
     "access_log": False,
+    "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES,
+    "limit_concurrency": LIMIT_CONCURRENCY,
+    "timeout_keep_alive": 5,
 }
 _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 
@@ -84,15 +158,18 @@ def serve(
     # Webhooks (issue 6): the deliverer runs beside the CRM worker, on its engine.
     deliverer = None if worker_engine is None else start_deliverer_thread(worker_engine, settings)
     click.echo(f"answerdesk listening on {url_for(host, port)}")
-    options = {**_UVICORN_OPTIONS, "log_config": log_config, "log_level": log_level}
+    options = {
+        **_UVICORN_OPTIONS,
+        "http": BoundedHttpToolsProtocol,
+        "log_config": log_config,
+        "log_level": log_level,
+    }
     try:
         if workers == 1:
             uvicorn.run(create_app(settings), host=host, port=port, **options)
         else:
             os.environ["ANSWERDESK_DATABASE_URL"] = settings.database_url
-            uvicorn.run(
-                APP_FACTORY, factory=True, workers=workers, host=host, port=port, **options
-            )
+            uvicorn.run(APP_FACTORY, factory=True, workers=workers, host=host, port=port, **options)
     finally:
         if worker is not None:
             worker.stop()
