@@ -313,6 +313,18 @@ def console_cases(world: World) -> list[Case]:
         (admin + "/pipeline/retry", "POST", admin + "/pipeline/retry"),
     ):
         cases.append(Case(route, method, url, "forbidden"))
+    # Webhooks (issue 6); B's real endpoint and event ids: tests/console/test_webhooks_console.py
+    hooks, new, replay = "/console/webhooks", "/console/webhooks/new", "/console/webhooks/replay"
+    hook, form = (
+        hooks + "/{endpoint_id}/{action}",
+        {"url": "https://93.184.216.34/", "message.created": "on"},
+    )
+    cases += [
+        Case(hooks, "GET", hooks, "own"),
+        Case(new, "POST", new, "own", data=form),
+        Case(replay, "POST", replay, "same_as", replay, data={"event_id": "evt_0"}),
+        Case(hook, "POST", f"{hooks}/{x - 1}/disable", "same_as", f"{hooks}/{x}/disable"),
+    ]
     return cases
 
 

@@ -11,8 +11,13 @@ import click
 from answerdesk.cli.main import CliState, iso, lookup_account, pass_state, table
 from answerdesk.store.engine import read_transaction, write_transaction
 from answerdesk.webhooks import EVENT_TYPES
-from answerdesk.webhooks.deliveries import list_deliveries, replay_event
-from answerdesk.webhooks.endpoints import delete_endpoint, list_endpoints, register_endpoint
+from answerdesk.webhooks.deliveries import EventNotFound, list_deliveries, replay_event
+from answerdesk.webhooks.endpoints import (
+    EndpointNotFound,
+    delete_endpoint,
+    list_endpoints,
+    register_endpoint,
+)
 
 
 @click.group()
@@ -92,7 +97,10 @@ def webhooks_remove(state: CliState, endpoint_id: int, number: str | None) -> No
     """Delete an endpoint and its delivery history."""
     account_id = _account_id(state, number)
     with write_transaction(state.engine()) as connection:
-        endpoint = delete_endpoint(connection, endpoint_id=endpoint_id, account_id=account_id)
+        try:
+            endpoint = delete_endpoint(connection, endpoint_id=endpoint_id, account_id=account_id)
+        except EndpointNotFound:
+            raise EndpointNotFound(f"no webhook endpoint {endpoint_id}") from None
     click.echo(f"removed webhook {endpoint.id} ({endpoint.url})")
 
 
@@ -135,5 +143,8 @@ def webhooks_replay(state: CliState, event_id: str, number: str | None) -> None:
     """Send an event again, with its same id, to its endpoints."""
     account_id = _account_id(state, number)
     with write_transaction(state.engine()) as connection:
-        count = replay_event(connection, event_id=event_id, account_id=account_id)
+        try:
+            count = replay_event(connection, event_id=event_id, account_id=account_id)
+        except EventNotFound:
+            raise EventNotFound(f"no webhook event {event_id}") from None
     click.echo(f"queued {event_id} again for {count} endpoint(s)")

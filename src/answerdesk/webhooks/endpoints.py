@@ -109,7 +109,7 @@ def get_endpoint(
         query = query.where(webhook_endpoints.c.account_id == account_id)
     row = connection.execute(query).first()
     if row is None:
-        raise EndpointNotFound(f"no webhook endpoint {endpoint_id}")
+        raise EndpointNotFound()  # the same words for any id: nothing to tell apart
     return _endpoint(row)
 
 
