@@ -15,7 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from starlette.testclient import TestClient
 
 from answerdesk.messages.lifecycle import change_status
@@ -98,6 +104,19 @@ def test_every_item_returned_belongs_to_the_callers_account(http: TestClient, de
                 assert not mine or type(error).__name__ == "Conflict"
             else:
                 assert mine, "delivered another account's message"
+
+        @invariant()
+        def every_account_reads_only_its_own(self) -> None:
+            """After every step, whatever it was: each account's full list and texts are its own."""
+            for who, (account, login) in enumerate(zip(self.accounts, self.logins, strict=True)):
+                listed = http.get(f"/v{1 + who % 2}/messages", headers=login.headers).json()
+                assert {item["message_id"] for item in listed} <= _owned(
+                    engine, messages, account.id
+                )
+                texts = http.get("/v2/text_messages?per_page=100", headers=login.bearer).json()
+                got = {item["data"]["id"] for item in texts["items"]}
+                assert got <= _owned(engine, text_messages, account.id)
+                totals["items read"] += len(listed) + len(got)
 
         @rule()
         def carry(self) -> None:
