@@ -71,9 +71,12 @@ def create_engine_for_url(url: str, *, pool_size: int = 10) -> Engine:
         sa.event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return sa.create_engine(
-            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-        )
+        # The same at most 2 x pool_size connections per process as before,
+        # all kept open once made: with pool_size + pool_size overflow, busy
+        # servers closed overflow connections on return and opened new ones
+        # (230 new PostgreSQL sessions in 5 s at 32 concurrent requests),
+        # halving single-message throughput and quadrupling its p99 (issue 7).
+        return sa.create_engine(parsed, pool_size=2 * pool_size, max_overflow=0, pool_pre_ping=True)
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
 
 
