@@ -122,7 +122,13 @@ class Bench:
         )  # fmt: skip
 
     def _full_list(
-        self, srv: server.Server, account: Account, figure: str, *, big: bool = False
+        self,
+        srv: server.Server,
+        account: Account,
+        figure: str,
+        *,
+        big: bool = False,
+        threshold: float = 1.0,
     ) -> None:
         """Stream the whole list `repeat` times; rows/s, first row and memory growth."""
         runs = []
@@ -140,7 +146,7 @@ class Bench:
         ratio = rows_s / self.floor_rate
         self.report.add(
             Row(f"{figure}: rows/s", rate(rows_s, "rows/s") + f" ({mb:,.0f} MB)",
-                "floor", ratio, ">= 1.0x", ratio >= 1.0)
+                "SQLite floor", ratio, f">= {threshold:.1f}x", ratio >= threshold)
         )  # fmt: skip
         first_target = "< 50 ms" if big else ""
         self.report.add(
@@ -274,7 +280,8 @@ class Bench:
         with ExitStack() as stack:
             srv = stack.enter_context(server.answerdesk(url, self._log("pg1")))
             fetch.get(srv.port, "/v1/messages", big.headers)  # warm the cache
-            self._full_list(srv, big, f"6 PG GET /v1/messages, {len(big.ids):,}")
+            # The issue's target for PostgreSQL: half the SQLite floor.
+            self._full_list(srv, big, f"6 PG GET /v1/messages, {len(big.ids):,}", threshold=0.5)
             if not self.use_wrk:
                 return
             small_span = self._range(big, 100)
