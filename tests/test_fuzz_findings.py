@@ -51,22 +51,13 @@ def test_taking_a_message_with_nul_is_not_a_server_error(
     request: pytest.FixtureRequest,
     database_url: str,
 ) -> None:
-    _on_postgres(
-        request,
-        database_url,
-        "messages/inputs.py lets NUL through to PostgreSQL, which refuses it: 500",
-    )
     response = http.post(
         TAKE.format(number=ACCOUNT_NUMBER), json={"content": "a\u0000b"}, headers=world.agent.bearer
     )
-    assert response.status_code in (201, 422), response.text
+    assert response.status_code == 422, response.text
     assert_documented(response, "POST", TAKE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="messages/localtime.py parse_instant: OverflowError (not ValueError) escapes: 500",
-)
 @pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-10:00"])
 def test_an_instant_outside_the_calendar_is_a_422(
     http: TestClient, world: Population, created_at: str
@@ -79,11 +70,6 @@ def test_an_instant_outside_the_calendar_is_a_422(
     assert response.status_code == 422, response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="messages/wire.py: before 1883 (local mean time) raw_created_at's offset has "
-    "seconds ('0005-01-01T00:00:00.000000-04:56:02'), which ISO 8601 does not allow",
-)
 def test_an_early_year_renders_as_the_contract_says(http: TestClient, world: Population) -> None:
     response = http.post(
         TAKE.format(number=ACCOUNT_NUMBER),

@@ -35,6 +35,8 @@ MAX_TEXT_LENGTH = 200
 #: Phone columns are narrower: E.164 is at most 16 characters, and a number
 #: kept as entered ("555-0123 ext. 4") still fits comfortably.
 MAX_PHONE_LENGTH = 40
+#: PostgreSQL text cannot hold NUL, and no person types one: refuse it everywhere.
+NUL_PROBLEM = "must not contain NUL characters"
 MAX_CONTENT_LENGTH = 20_000
 
 
@@ -67,6 +69,8 @@ def _text(data: Mapping[str, Any], key: str, errors: dict[str, str], limit: int)
     value = clean_text(value)
     if value is not None and len(value) > limit:
         errors[key] = f"must be at most {limit} characters"
+    if value is not None and "\x00" in value:
+        errors[key] = NUL_PROBLEM
     return value
 
 
@@ -83,7 +87,8 @@ def _instant(
         return parse_instant(value, zone)
     except NonexistentLocalTime as error:
         errors[key] = f"{error} (a daylight-saving gap)"
-    except ValueError:
+    except (ValueError, OverflowError):
+        # OverflowError: an offset pushes the instant outside years 1..9999.
         errors[key] = "must be an ISO 8601 date-time, e.g. 2024-03-15T10:32:05"
     return None
 
@@ -97,7 +102,9 @@ def _fields(data: Mapping[str, Any], errors: dict[str, str]) -> dict[str, str | 
         return {}
     values: dict[str, str | None] = {}
     for label, value in raw.items():
-        if value is None or isinstance(value, str):
+        if "\x00" in str(label) or (isinstance(value, str) and "\x00" in value):
+            errors[f"fields.{label}"] = NUL_PROBLEM
+        elif value is None or isinstance(value, str):
             values[str(label)] = value
         elif isinstance(value, bool):
             values[str(label)] = "Yes" if value else "No"

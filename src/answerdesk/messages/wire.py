@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,21 @@ def _utc(value: datetime) -> str:
     # isoformat, not strftime: a third of the time (the old list path spent a
     # fifth of its time here), and a four-digit year even before 1000.
     return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def local_time(instant: datetime, zone: ZoneInfo) -> datetime:
+    """Return the instant in the account's zone, its offset in whole minutes.
+
+    Before standard time (local mean time, e.g. New York before 1883) zones
+    have offsets with seconds, which ISO 8601 cannot write; the local time is
+    then shown at the offset rounded to the minute, still the same instant.
+    """
+    local = instant.astimezone(zone)
+    offset = local.utcoffset()
+    if offset is None or offset.seconds % 60 == 0:
+        return local
+    minutes = round(offset.total_seconds() / 60)
+    return instant.astimezone(timezone(timedelta(minutes=minutes)))
 
 
 def _local_display(local: datetime) -> str:
@@ -39,7 +54,7 @@ def render_message(row: Any, *, account_number: str, zone: ZoneInfo) -> dict[str
     `row` has the columns of the messages table; `fields` is its JSON text.
     """
     created: datetime = row.created_at
-    local = created.astimezone(zone)
+    local = local_time(created, zone)
     fields: list[list[str]] = orjson.loads(row.fields)
     details = row.content
     if fields:
