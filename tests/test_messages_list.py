@@ -220,25 +220,34 @@ def test_unknown_path_is_not_found_envelope(http, path) -> None:
 
 
 def test_ten_thousand_messages_stream_back_complete(http, desk: Desk, engine, boston) -> None:
-    from answerdesk.messages import take_message_data
+    """10,000 rows in one list: half served from stored JSON, half rendered from columns."""
+    from datetime import UTC, datetime
+
+    from answerdesk.messages.prerender import refresh_account
     from answerdesk.store.engine import write_transaction
+    from answerdesk.store.tables import messages as messages_table
 
     account, login = boston
+    rows = []
+    for serial in range(10_000):
+        created = datetime(2024, 1, 1, 0, serial // 60 % 60, serial % 60, tzinfo=UTC)
+        rows.append(
+            {
+                "account_id": account.id, "content": f"message {serial}", "is_emergency": False,
+                "fields": '[["reason", "Reason", "x"]]', "created_at": created,
+                "created_second": int(created.timestamp()), "status": "new",
+                "updated_at": created,
+            }
+        )  # fmt: skip
     with write_transaction(engine) as connection:
-        for serial in range(10_000):
-            take_message_data(
-                connection,
-                account=account,
-                data={
-                    "content": f"message {serial}",
-                    "created_at": f"2024-01-01T00:00:{serial % 60:02d}",
-                },
-                taken_by_user_id=None,
-            )
+        connection.execute(messages_table.insert(), rows)
+        refresh_account(connection, account_id=account.id, limit=5_000)
     response = http.get("/v1/messages", headers=login.headers)
     messages = response.json()
     assert len(messages) == 10_000
     assert len({m["message_id"] for m in messages}) == 10_000
+    assert {tuple(m) for m in messages} == {tuple(messages[0])}  # both paths, same keys
+    assert all(m["content_with_additional_details"] == f"{m['content']}\nReason: x" for m in messages)
     seconds = [m["utc_created_at"] for m in messages]
     assert seconds == sorted(seconds)
     assert "content-length" not in response.headers  # streamed, not buffered
