@@ -20,9 +20,6 @@ Where the contract contradicts a check, tests/schemathesis.toml says so:
   resource_type without resource_id: limits OpenAPI cannot express) and 422
   on the agent API (labels not in the account's script, a local time in a
   daylight-saving gap).
-* NUL characters are not generated until a known PostgreSQL 500 (NUL in a
-  taken message's text) is fixed; tests/test_fuzz_findings.py holds it with
-  a strict xfail.
 """
 
 from __future__ import annotations
