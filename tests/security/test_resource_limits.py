@@ -188,10 +188,18 @@ def _our_sessions_in_transaction(engine: Engine) -> list[Any]:
 
 
 def _wait_until_stalled(engine: Engine) -> None:
-    """Wait (up to 5 s) until the server has filled the socket and stopped reading chunks."""
-    deadline = time.monotonic() + 5
-    while engine.pool.checkedout() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    """Wait until the server, blocked on our full window, has held no connection for 0.45 s.
+
+    Right after a read the window opens and the server reads a chunk or two
+    more (each in its own short transaction) before it blocks again. Holding a
+    connection *between* chunks would keep the pool from ever staying empty.
+    """
+    deadline = time.monotonic() + 8
+    quiet = 0
+    while quiet < 15:
+        assert time.monotonic() < deadline, "a connection is held between chunks"
+        quiet = quiet + 1 if engine.pool.checkedout() == 0 else 0
+        time.sleep(0.03)
 
 
 def test_a_slow_reader_holds_no_connection_or_transaction(
@@ -207,40 +215,37 @@ def test_a_slow_reader_holds_no_connection_or_transaction(
     assert 4096 // chunk >= 20, "enough chunks to pause between"
     with serve(app) as base:
         port = int(base.rsplit(":", 1)[1])
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)  # a slow, small window
-        sock.connect(("127.0.0.1", port))
-        sock.sendall(
-            b"GET /v1/messages HTTP/1.1\r\nHost: x\r\nX-API-EMAIL: %s\r\nX-API-TOKEN: %s\r\n\r\n"
-            % (login.user.email.encode(), login.token.encode())
-        )
-        received = 0
-        pauses = 0
-        while True:
-            data = sock.recv(16384)
-            if not data:
-                break
-            received += len(data)
-            if received > 100_000 * (pauses + 1) and pauses < 5:
-                pauses += 1
-                time.sleep(0.3)  # the server is now blocked mid-list, waiting on us
-                _wait_until_stalled(engine)
-                samples = []
-                for _ in range(10):  # stalled on us: and holding nothing, throughout
-                    samples.append(engine.pool.checkedout())
-                    time.sleep(0.03)
-                assert samples == [0] * 10, "a connection is held between chunks"
-                if is_sqlite(engine):
-                    desk.take(account, "written while the reader pauses")
-                    with engine.connect() as connection:
-                        busy, _log, _done = connection.exec_driver_sql(
-                            "PRAGMA wal_checkpoint(TRUNCATE)"
-                        ).one()
-                    assert busy == 0, "a reader's snapshot blocks the WAL checkpoint"
-                else:
-                    assert _our_sessions_in_transaction(engine) == []
-                    desk.take(account, "written while the reader pauses")
-            if data.endswith(b"]\r\n0\r\n\r\n"):
-                break
-        sock.close()
+        with socket.socket() as sock:
+            _read_slowly(sock, port, engine, desk, account, login)
+
+
+def _read_slowly(
+    sock: socket.socket, port: int, engine: Engine, desk: Desk, account: Any, login: Any
+) -> None:
+    """Read the whole list through a small window, pausing five times mid-way to look."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)  # a slow, small window
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(
+        b"GET /v1/messages HTTP/1.1\r\nHost: x\r\nX-API-EMAIL: %s\r\nX-API-TOKEN: %s\r\n\r\n"
+        % (login.user.email.encode(), login.token.encode())
+    )
+    received = 0
+    pauses = 0
+    while data := sock.recv(16384):
+        received += len(data)
+        if received > 100_000 * (pauses + 1) and pauses < 5:
+            pauses += 1
+            _wait_until_stalled(engine)  # blocked mid-list, waiting on us, holding nothing
+            if is_sqlite(engine):
+                desk.take(account, "written while the reader pauses")
+                with engine.connect() as connection:
+                    busy, _log, _done = connection.exec_driver_sql(
+                        "PRAGMA wal_checkpoint(TRUNCATE)"
+                    ).one()
+                assert busy == 0, "a reader's snapshot blocks the WAL checkpoint"
+            else:
+                assert _our_sessions_in_transaction(engine) == []
+                desk.take(account, "written while the reader pauses")
+        if data.endswith(b"]\r\n0\r\n\r\n"):
+            break
     assert pauses == 5 and received > 2_000_000, (pauses, received)
