@@ -80,10 +80,6 @@ def test_an_early_year_renders_as_the_contract_says(http: TestClient, world: Pop
     assert_documented(response, "POST", TAKE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/messages_api.py answers HEAD before computing the page: no Link header",
-)
 def test_head_of_a_cut_list_has_the_link_header_get_has(
     http: TestClient, world: Population
 ) -> None:

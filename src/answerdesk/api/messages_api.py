@@ -58,8 +58,9 @@ def list_messages(request: Request) -> Response:
             after_id=params.after_id,
             limit=params.limit,
         )
-        if request.method == "HEAD":
-            return Response(media_type=JSON_TYPE)
+        head = request.method == "HEAD"
+        if head and query.limit is None:
+            return Response(media_type=JSON_TYPE)  # nothing to read for a full list's head
         chunks = iter_wire_chunks(
             engine,
             query,
@@ -70,7 +71,7 @@ def list_messages(request: Request) -> Response:
         )
         first = next(chunks, None)
     if first is None:
-        return JSONBytesResponse(b"[]")
+        return Response(media_type=JSON_TYPE) if head else JSONBytesResponse(b"[]")
     if query.limit is None:
         if first.last:
             return JSONBytesResponse(b"[" + first.body + b"]")
@@ -81,6 +82,8 @@ def list_messages(request: Request) -> Response:
     if first.count == query.limit and has_more(engine, query, first.last_id):
         next_url = request.url.include_query_params(after_id=first.last_id)
         headers["Link"] = f'<{next_url}>; rel="next"'
+    if head:  # the page was read so HEAD carries the Link header GET does
+        return Response(media_type=JSON_TYPE, headers=headers)
     return JSONBytesResponse(b"[" + first.body + b"]", headers=headers)
 
 
