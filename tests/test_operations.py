@@ -43,9 +43,16 @@ def test_metrics_count_requests_by_route_not_path(http, desk: Desk) -> None:
     assert "answerdesk_http_request_duration_seconds_bucket" in text
 
 
-def test_request_log_has_request_id_and_no_secrets(http, desk: Desk, caplog) -> None:
+def test_request_log_has_request_id_and_no_secrets(settings, engine, desk: Desk, caplog) -> None:
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from answerdesk.app import create_app
+
     login = desk.client_of(desk.account())
-    with caplog.at_level(logging.INFO, logger="answerdesk.requests"):
+    app = create_app(replace(settings, access_log=True), engine=engine)
+    with caplog.at_level(logging.INFO, logger="answerdesk.requests"), TestClient(app) as http:
         response = http.get("/v1/messages?from_date=01-01-2024", headers=login.headers)
     records = [r for r in caplog.records if r.name == "answerdesk.requests"]
     assert records
@@ -95,3 +102,10 @@ def test_metrics_report_pipeline_backlog_and_process_figures(http, desk: Desk) -
     assert 'answerdesk_pipeline_backlog{state="due"} 1.0' in text
     assert "answerdesk_pipeline_dead_letters 0.0" in text
     assert "answerdesk_pipeline_carried_total" in text
+
+
+def test_no_request_log_lines_unless_asked(http, desk: Desk, caplog) -> None:
+    login = desk.client_of(desk.account())
+    with caplog.at_level(logging.INFO, logger="answerdesk.requests"):
+        http.get("/v1/messages", headers=login.headers)
+    assert not [r for r in caplog.records if r.name == "answerdesk.requests"]

@@ -58,7 +58,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         middleware=[
             *_proxy_middleware(settings),
             Middleware(RequestIdMiddleware),
-            Middleware(ObserveMiddleware, metrics=HttpMetrics(registry)),
+            Middleware(
+                ObserveMiddleware, metrics=HttpMetrics(registry), access_log=settings.access_log
+            ),
         ],
         exception_handlers={
             AnswerdeskError: handle_answerdesk_error,

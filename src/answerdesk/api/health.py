@@ -12,7 +12,7 @@ from answerdesk.api.responses import JSONBytesResponse
 from answerdesk.store.migrate import current_revision, head_revision
 
 
-def healthz(request: Request) -> Response:
+async def healthz(request: Request) -> Response:
     """Answer 200 while the process serves requests (no database involved)."""
     return JSONBytesResponse({"status": "ok"})
 
