@@ -109,3 +109,14 @@ def test_no_request_log_lines_unless_asked(http, desk: Desk, caplog) -> None:
     with caplog.at_level(logging.INFO, logger="answerdesk.requests"):
         http.get("/v1/messages", headers=login.headers)
     assert not [r for r in caplog.records if r.name == "answerdesk.requests"]
+
+
+def test_metrics_count_carried_messages(http, desk: Desk, engine) -> None:
+    from answerdesk.sync.metrics import CARRIED
+    from answerdesk.sync.worker import run_worker
+
+    before = CARRIED._value.get()
+    desk.take(desk.account(), phone="6175550123")
+    run_worker(engine, once=True)
+    assert CARRIED._value.get() == before + 1
+    assert "answerdesk_pipeline_carried_total" in http.get("/metrics").text

@@ -29,6 +29,7 @@ from answerdesk import clock
 from answerdesk.crm import carrying
 from answerdesk.store.engine import write_transaction
 from answerdesk.store.tables import messages, text_messages
+from answerdesk.sync.metrics import CARRIED
 from answerdesk.sync.outbox import OutboxRow, claim_due, record_failure, remove
 from answerdesk.sync.retry import DEFAULT_POLICY, RetryPolicy
 
@@ -150,6 +151,7 @@ def run_worker(
             continue
         pause = idle_wait
         carried += result.carried
+        CARRIED.inc(result.carried)
         if result.claimed == 0:
             if once:
                 break
