@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,6 +41,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Everything built so far (modules, app, templates) lives as long as
+        # the process: move it out of the collector's sight, so later
+        # collections walk only request garbage. Measured: p99 of a single
+        # message ~2x p50 instead of ~10x (docs/performance.md).
+        gc.collect()
+        gc.freeze()
         yield
         if owns_engine:
             engine.dispose()
