@@ -8,7 +8,6 @@ from answerdesk.messages.reading import (
     ListQuery,
     get_message,
     has_more,
-    iter_message_rows,
     local_day_range,
 )
 from answerdesk.messages.taking import take_message, take_message_data
@@ -23,7 +22,6 @@ __all__ = [
     "change_status",
     "get_message",
     "has_more",
-    "iter_message_rows",
     "iter_wire_chunks",
     "local_day_range",
     "message_json",

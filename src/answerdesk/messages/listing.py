@@ -120,7 +120,7 @@ def iter_wire_chunks(
     chunk_size: int,
     connection: sa.Connection | None = None,
 ) -> Iterator[WireChunk]:
-    """Yield the account's messages as JSON text in chunks, like `iter_message_rows`.
+    """Yield the account's messages as JSON text in chunks.
 
     Each chunk is read in its own short transaction, except that the first
     one is read on `connection` when given (the caller's open transaction,

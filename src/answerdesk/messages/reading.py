@@ -1,8 +1,7 @@
-"""Read messages of one account: single, and the streamed list in keyset chunks."""
+"""What a list asks for (days in the account's zone, extensions), and single messages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -58,58 +57,16 @@ class ListQuery:
         return self.after_id is not None or self.limit is not None
 
 
-def _chunk_query(query: ListQuery, cursor: tuple[int, int] | None, size: int) -> sa.Select[Any]:
-    c = messages.c
-    select = sa.select(messages).where(c.account_id == query.account_id)
-    if query.days.start_second is not None:
-        select = select.where(c.created_second >= query.days.start_second)
-    if query.days.end_second is not None:
-        select = select.where(c.created_second < query.days.end_second)
-    if query.by_id:
-        last_id = cursor[1] if cursor else (query.after_id or 0)
-        return select.where(c.id > last_id).order_by(c.id).limit(size)
-    if cursor is not None:
-        second, last_id = cursor
-        select = select.where(
-            c.created_second >= second,
-            sa.or_(c.created_second > second, c.id > last_id),
-        )
-    return select.order_by(c.created_second, c.id).limit(size)
-
-
-def iter_message_rows(
-    engine: Engine, query: ListQuery, *, chunk_size: int
-) -> Iterator[list[sa.Row[Any]]]:
-    """Yield the account's messages in chunks, each read in its own short transaction.
-
-    No connection or transaction is held between chunks, so a slow client
-    reading a huge list pins nothing in the database; memory is one chunk.
-    With `limit`, at most `limit` rows come out in total.
-    """
-    remaining = query.limit
-    cursor: tuple[int, int] | None = None
-    while True:
-        size = chunk_size if remaining is None else min(chunk_size, remaining)
-        if size <= 0:
-            return
-        with read_transaction(engine) as connection:
-            rows = list(connection.execute(_chunk_query(query, cursor, size)))
-        if not rows:
-            return
-        yield rows
-        if remaining is not None:
-            remaining -= len(rows)
-        if len(rows) < size:
-            return
-        last = rows[-1]
-        cursor = (last.created_second, last.id)
-
-
 def has_more(engine: Engine, query: ListQuery, last_id: int) -> bool:
     """Tell whether an id-ordered list has a row after `last_id` (for the Link header)."""
+    c = messages.c
+    probe = sa.select(c.id).where(c.account_id == query.account_id, c.id > last_id)
+    if query.days.start_second is not None:
+        probe = probe.where(c.created_second >= query.days.start_second)
+    if query.days.end_second is not None:
+        probe = probe.where(c.created_second < query.days.end_second)
     with read_transaction(engine) as connection:
-        probe = _chunk_query(ListQuery(query.account_id, query.days, after_id=last_id), None, 1)
-        return connection.execute(probe).first() is not None
+        return connection.execute(probe.order_by(c.id).limit(1)).first() is not None
 
 
 def get_message(connection: sa.Connection, *, account_id: int, message_id: int) -> sa.Row[Any]:
