@@ -1,8 +1,9 @@
 """The per-request floor: a bare ASGI app on the same server software and settings.
 
 It answers every request with a fixed 1 KB JSON body and does nothing else,
-so what it costs is what uvicorn (with the options `answerdesk serve` uses)
-costs per request on this machine.
+so what it costs is what uvicorn, with the options `answerdesk serve` uses
+(among them its protocol class that bounds request heads), costs per request
+on this machine.
 """
 
 from __future__ import annotations

@@ -11,17 +11,20 @@ from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from answerdesk import console
 from answerdesk.api import agent_api, health, messages_api, openapi, sell
+from answerdesk.api.auth import TokenCache
 from answerdesk.api.errors import handle_answerdesk_error, handle_http_exception, handle_unexpected
+from answerdesk.api.fastpath import HotReads
 from answerdesk.api.observe import HttpMetrics, ObserveMiddleware
 from answerdesk.api.request_id import RequestIdMiddleware
 from answerdesk.config import Settings
 from answerdesk.errors import AnswerdeskError
 from answerdesk.ratelimit import SlidingWindowLimiter
-from answerdesk.store.engine import create_engine_for_url
+from answerdesk.store.engine import create_engine_for_url, is_sqlite
 from answerdesk.sync.metrics import PipelineCollector
 
 
@@ -31,6 +34,18 @@ def _proxy_middleware(settings: Settings) -> list[Middleware]:
     if not trusted:
         return []
     return [Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)]
+
+
+class AnswerdeskApp(Starlette):
+    """Starlette, with the hottest single-item reads answered in front of it (api/fastpath.py)."""
+
+    hot_reads: HotReads | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hot = self.hot_reads
+        if hot is not None and scope["type"] == "http" and await hot.answer(scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Starlette:
@@ -48,12 +63,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         gc.collect()
         gc.freeze()
         yield
+        if app.hot_reads is not None:
+            app.hot_reads.close()
         if owns_engine:
             engine.dispose()
 
     registry = CollectorRegistry()
     registry.register(PipelineCollector(engine))
-    app = Starlette(
+    http_metrics = HttpMetrics(registry)
+    app = AnswerdeskApp(
         routes=[
             *health.routes(),
             *messages_api.routes(),
@@ -66,7 +84,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             *_proxy_middleware(settings),
             Middleware(RequestIdMiddleware),
             Middleware(
-                ObserveMiddleware, metrics=HttpMetrics(registry), access_log=settings.access_log
+                ObserveMiddleware, metrics=http_metrics, access_log=settings.access_log
             ),
         ],
         exception_handlers={
@@ -84,6 +102,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         else None
     )
     app.state.engine = engine
+    app.state.token_cache = TokenCache()
+    if is_sqlite(engine):
+        app.hot_reads = HotReads(
+            engine, state=app.state, metrics=http_metrics, access_log=settings.access_log
+        )
     return app
 
 

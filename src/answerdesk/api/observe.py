@@ -36,6 +36,23 @@ class HttpMetrics:
         )
 
 
+def log_request(
+    method: str, path: str, status: int, elapsed: float, request_id: str | None
+) -> None:
+    """The access log line of one request (path without its query string)."""
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "request",
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "request_id": request_id,
+            },
+        )
+
+
 class ObserveMiddleware:
     """Count, time and log every HTTP request (path without its query string)."""
 
@@ -67,15 +84,6 @@ class ObserveMiddleware:
             method = scope["method"]
             self.metrics.requests.labels(route, method, str(status)).inc()
             self.metrics.latency.labels(route, method).observe(elapsed)
-            if self.access_log and log.isEnabledFor(logging.INFO):
-                log.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                        "request_id": current_request_id.get(),
-                    },
-                )
+            if self.access_log:
+                log_request(method, scope["path"], status, elapsed, current_request_id.get())
             current_request_id.reset(token)

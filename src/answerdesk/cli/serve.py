@@ -100,6 +100,8 @@ _UVICORN_OPTIONS: dict[str, Any] = {
     "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES,
     "limit_concurrency": LIMIT_CONCURRENCY,
     "timeout_keep_alive": 5,
+    # Request heads bounded in size and time (docs/security.md).
+    "http": BoundedHttpToolsProtocol,
 }
 _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 
@@ -160,7 +162,6 @@ def serve(
     click.echo(f"answerdesk listening on {url_for(host, port)}")
     options = {
         **_UVICORN_OPTIONS,
-        "http": BoundedHttpToolsProtocol,
         "log_config": log_config,
         "log_level": log_level,
     }

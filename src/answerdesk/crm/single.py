@@ -29,7 +29,7 @@ SELECT t.id, t.user_id, t.user_phone_number, t.content, t.incoming, t.resource_p
  WHERE t.id = ? AND t.account_id = ?
 """
 
-_SQLITE = _SQL.replace("AGGREGATE", "group_concat(d.id, ',')")
+SQLITE_SQL = _SQL.replace("AGGREGATE", "group_concat(d.id, ',')")
 _POSTGRES = _SQL.replace("AGGREGATE", "string_agg(CAST(d.id AS TEXT), ',')").replace("?", "%s")
 
 
@@ -48,7 +48,7 @@ def text_message_object(engine: Engine, *, account_id: int, text_message_id: int
     raw = engine.raw_connection()
     try:
         cursor: Any = raw.cursor()
-        sql = _SQLITE if engine.dialect.name == "sqlite" else _POSTGRES
+        sql = SQLITE_SQL if engine.dialect.name == "sqlite" else _POSTGRES
         cursor.execute(sql, (text_message_id, account_id))
         row = cursor.fetchone()
         cursor.close()
@@ -56,6 +56,11 @@ def text_message_object(engine: Engine, *, account_id: int, text_message_id: int
         raw.close()  # back to the pool (which ends PostgreSQL's implicit transaction)
     if row is None:
         raise TextMessageNotFound()
+    return text_message_from_row(row)
+
+
+def text_message_from_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    """The API's object (keys in contract order) from a row of SQLITE_SQL or its twin."""
     (id_, user_id, user_phone, content, incoming, resource_phone, resource_type, resource_id,
      sent_at, updated_at, created_at, deal_ids) = row  # fmt: skip
     sent = _instant(sent_at)

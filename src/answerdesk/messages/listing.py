@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -156,6 +157,21 @@ _ONE_SQL = (
     "SELECT m.wire, m.wire_zone, a.number, a.timezone FROM messages m "
     "JOIN accounts a ON a.id = m.account_id WHERE m.id = ? AND m.account_id = ?"
 )
+
+#: SQLite: one message's stored text as UTF-8 bytes (NULL when missing or
+#: rendered in another zone) and its account's number; no row when the id is
+#: not the account's. Used by the fast path (api/fastpath.py).
+STORED_ONE_SQL = (
+    "SELECT CASE WHEN m.wire_zone = a.timezone THEN CAST(m.wire AS BLOB) END, a.number "
+    "FROM messages m JOIN accounts a ON a.id = m.account_id "
+    "WHERE m.id = ? AND m.account_id = ?"
+)
+
+
+@lru_cache(maxsize=4096)
+def stored_object_prefix(account_number: str) -> bytes:
+    """`object_prefix` as bytes, remembered: numbers are few and rarely change."""
+    return object_prefix(account_number).encode()
 
 
 def message_wire(engine: Engine, *, account_id: int, message_id: int) -> bytes:

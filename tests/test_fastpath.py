@@ -1,0 +1,309 @@
+"""The fast path for single-item reads answers exactly as the full application would.
+
+Each answer is compared byte for byte with the same request through the full
+app (the fast path turned off), and every case where the fast path must step
+aside is checked to come out as the full path's answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from answerdesk import clock
+from answerdesk.api.fastpath import HotReads
+from answerdesk.app import create_app
+from answerdesk.config import Settings
+from answerdesk.store.engine import is_sqlite, write_transaction
+from answerdesk.store.tables import api_tokens, messages
+from tests.crm_support import carry_all
+from tests.factories import ClientLogin, Desk
+
+
+class Spy:
+    """Counts the requests the fast path answered itself."""
+
+    def __init__(self, hot: HotReads) -> None:
+        self.answered = 0
+        self._answer = hot.answer
+
+        async def answer(scope: Any, send: Any) -> bool:
+            done = await self._answer(scope, send)
+            self.answered += done
+            return done
+
+        hot.answer = answer  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def spy(app: Any) -> Spy:
+    if not is_sqlite(app.state.engine):
+        pytest.skip("the fast path serves SQLite only")
+    assert app.hot_reads is not None
+    return Spy(app.hot_reads)
+
+
+@pytest.fixture
+def full(settings: Settings, engine: Any) -> Iterator[TestClient]:
+    """The same app with the fast path turned off."""
+    slow = create_app(settings, engine=engine)
+    slow.hot_reads = None
+    with TestClient(slow, raise_server_exceptions=False) as client:
+        yield client
+
+
+#: The same request id on both sides, so error envelopes' `logref` match too.
+RID = {"X-Request-Id": "test-request-0001"}
+
+
+def _same(fast: Any, slow: Any) -> None:
+    assert fast.status_code == slow.status_code
+    assert fast.content == slow.content
+    strip = {"x-request-id", "date"}
+    assert {k: v for k, v in fast.headers.items() if k not in strip} == {
+        k: v for k, v in slow.headers.items() if k not in strip
+    }
+
+
+@pytest.fixture
+def world(desk: Desk, engine: Any) -> tuple[Any, ClientLogin, int, int]:
+    account = desk.account(fields=[("Reason", False)])
+    login = desk.client_of(account)
+    message_id = desk.take(
+        account, "Läuft: call back «today»", phone="(617) 555-0123", fields={"Reason": "Leak"}
+    )
+    carry_all(engine)
+    with engine.connect() as connection:
+        text_id = connection.execute(sa.text("SELECT max(id) FROM text_messages")).scalar_one()
+    return account, login, message_id, text_id
+
+
+def test_postgres_has_no_fast_path(app: Any) -> None:
+    assert (app.hot_reads is None) != is_sqlite(app.state.engine)
+
+
+@pytest.mark.parametrize("prefix", ["/v1/messages/", "/v2/messages/"])
+def test_message_is_answered_fast_and_identically(
+    http: TestClient, full: TestClient, spy: Spy, world: Any, prefix: str
+) -> None:
+    _account, login, message_id, _text = world
+    http.get(f"{prefix}{message_id}", headers=login.headers)  # verifies the token
+    before = spy.answered
+    fast = http.get(f"{prefix}{message_id}", headers=login.headers)
+    assert spy.answered == before + 1
+    _same(fast, full.get(f"{prefix}{message_id}", headers=login.headers))
+    assert fast.json()["message_id"] == message_id
+
+
+def test_text_message_is_answered_fast_and_identically(
+    http: TestClient, full: TestClient, spy: Spy, world: Any
+) -> None:
+    _account, login, _message, text_id = world
+    http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
+    before = spy.answered
+    fast = http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
+    assert spy.answered == before + 1
+    _same(fast, full.get(f"/v2/text_messages/{text_id}", headers=login.bearer))
+    assert fast.json()["data"]["id"] == text_id
+
+
+def test_request_id_is_echoed_or_made(http: TestClient, spy: Spy, world: Any) -> None:
+    _account, login, message_id, _text = world
+    http.get(f"/v1/messages/{message_id}", headers=login.headers)
+    given = http.get(
+        f"/v1/messages/{message_id}", headers={**login.headers, "X-Request-Id": "lb-1234abcd"}
+    )
+    made = [http.get(f"/v1/messages/{message_id}", headers=login.headers) for _ in range(3)]
+    assert spy.answered == 4
+    assert given.headers["x-request-id"] == "lb-1234abcd"
+    ids = {response.headers["x-request-id"] for response in made}
+    assert len(ids) == 3
+    assert all(len(rid) == 32 and int(rid, 16) >= 0 for rid in ids)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["other-account", "unknown-id", "wrong-email", "bearer-on-messages", "query-token", "head"],
+)
+def test_fall_through_cases_answer_as_the_full_path(
+    http: TestClient, full: TestClient, spy: Spy, world: Any, desk: Desk, case: str
+) -> None:
+    _account, login, message_id, _text = world
+    other = desk.account()
+    other_id = desk.take(other, "Not yours")
+    http.get(f"/v1/messages/{message_id}", headers=login.headers)
+    method, path, headers = "GET", f"/v1/messages/{message_id}", login.headers
+    if case == "other-account":
+        path = f"/v1/messages/{other_id}"
+    elif case == "unknown-id":
+        path = "/v1/messages/999999999"
+    elif case == "wrong-email":
+        headers = {**login.headers, "X-API-EMAIL": "someone@example.com"}
+    elif case == "bearer-on-messages":
+        headers = login.bearer
+    elif case == "query-token":
+        path += f"?token={login.token}"
+    elif case == "head":
+        method = "HEAD"
+    before = spy.answered
+    fast = http.request(method, path, headers={**headers, **RID})
+    assert spy.answered == before
+    _same(fast, full.request(method, path, headers={**headers, **RID}))
+    if case != "head":
+        assert fast.status_code == 404
+
+
+def test_sell_ignores_messages_headers(
+    http: TestClient, full: TestClient, spy: Spy, world: Any
+) -> None:
+    _account, login, _message, text_id = world
+    http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
+    fast = http.get(f"/v2/text_messages/{text_id}", headers={**login.headers, **RID})
+    assert fast.status_code == 401
+    assert spy.answered == 0
+    _same(fast, full.get(f"/v2/text_messages/{text_id}", headers={**login.headers, **RID}))
+
+
+def test_stale_render_is_rendered_by_the_full_path(
+    http: TestClient, full: TestClient, spy: Spy, world: Any, engine: Any
+) -> None:
+    _account, login, message_id, _text = world
+    path = f"/v1/messages/{message_id}"
+    expected = http.get(path, headers=login.headers).content
+    with write_transaction(engine) as connection:
+        connection.execute(
+            messages.update().where(messages.c.id == message_id).values(wire_zone="UTC")
+        )
+    before = spy.answered
+    again = http.get(path, headers=login.headers)
+    assert spy.answered == before
+    assert again.content == expected
+
+
+def test_revoked_token_is_refused_once_the_cache_lapses(
+    http: TestClient, app: Any, spy: Spy, world: Any, engine: Any
+) -> None:
+    _account, login, message_id, _text = world
+    path = f"/v1/messages/{message_id}"
+    assert http.get(path, headers=login.headers).status_code == 200
+    with write_transaction(engine) as connection:
+        connection.execute(api_tokens.delete())
+    app.state.token_cache._entries.clear()  # what 5 seconds would do
+    assert http.get(path, headers=login.headers).status_code in (200, 404)
+    app.hot_reads._seen.clear()  # and what one second more would do
+    assert http.get(path, headers=login.headers).status_code == 404
+
+
+def test_expiring_token_stops_at_its_expiry(
+    http: TestClient, spy: Spy, world: Any, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, _login, message_id, _text = world
+    user = desk.user(role="client", account=account)
+    token = desk.token(user, expires_days=1)
+    headers = {"X-API-EMAIL": user.email, "X-API-TOKEN": token}
+    path = f"/v1/messages/{message_id}"
+    assert http.get(path, headers=headers).status_code == 200
+    assert http.get(path, headers=headers).status_code == 200
+    assert spy.answered == 1
+    later = clock.utcnow() + timedelta(days=1, seconds=1)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    assert http.get(path, headers=headers).status_code == 404
+
+
+def test_last_used_is_still_written(
+    http: TestClient, spy: Spy, world: Any, engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _account, login, message_id, _text = world
+    path = f"/v1/messages/{message_id}"
+    http.get(path, headers=login.headers)
+    http.get(path, headers=login.headers)
+    later = clock.utcnow() + timedelta(minutes=2)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    answered = spy.answered
+    assert http.get(path, headers=login.headers).status_code == 200
+    assert spy.answered == answered  # the full path touched the token
+    with engine.connect() as connection:
+        used = connection.execute(sa.select(api_tokens.c.last_used_at)).scalars().all()
+    assert any(value is not None and value >= later - timedelta(seconds=1) for value in used)
+
+
+def test_rate_limit_counts_each_request_once(settings: Settings, engine: Any, world: Any) -> None:
+    if not is_sqlite(engine):
+        pytest.skip("the fast path serves SQLite only")
+    _account, login, message_id, _text = world
+    limited = create_app(
+        dataclasses.replace(settings, api_rate_limit=5, api_rate_window_seconds=3600),
+        engine=engine,
+    )
+    assert limited.hot_reads is not None
+    spy = Spy(limited.hot_reads)
+    with TestClient(limited, raise_server_exceptions=False) as client:
+        codes = [
+            client.get(f"/v1/messages/{message_id}", headers=login.headers).status_code
+            for _ in range(7)
+        ]
+        refused = client.get(f"/v1/messages/{message_id}", headers=login.headers)
+    assert codes == [200] * 5 + [429] * 2
+    assert spy.answered == 4  # the first went the full way to verify the token
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["success"] is False
+
+
+def test_metrics_count_fast_answers_under_the_route_name(
+    http: TestClient, spy: Spy, world: Any
+) -> None:
+    _account, login, message_id, text_id = world
+    for _ in range(3):
+        http.get(f"/v1/messages/{message_id}", headers=login.headers)
+        http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
+    assert spy.answered == 5  # one token: verified once, by the first request
+    text = http.get("/metrics").text
+    assert (
+        'answerdesk_http_requests_total{method="GET",route="show_message",status="200"} 3.0' in text
+    )
+    assert (
+        'answerdesk_http_requests_total{method="GET",route="show_text_message",status="200"} 3.0'
+        in text
+    )
+    assert (
+        'answerdesk_http_request_duration_seconds_count{method="GET",route="show_message"} 3.0'
+        in text
+    )
+
+
+def test_a_broken_connection_falls_through(
+    http: TestClient, app: Any, spy: Spy, world: Any
+) -> None:
+    _account, login, message_id, _text = world
+    path = f"/v1/messages/{message_id}"
+    http.get(path, headers=login.headers)
+    assert http.get(path, headers=login.headers).status_code == 200
+    for connection in app.hot_reads._opened:  # the event loop's thread's, not ours
+        connection.close()
+    assert http.get(path, headers=login.headers).status_code == 200  # the full path
+    assert http.get(path, headers=login.headers).status_code == 200  # a new connection
+    assert spy.answered == 2
+
+
+def test_access_log_line_for_fast_answers(
+    settings: Settings, engine: Any, world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not is_sqlite(engine):
+        pytest.skip("the fast path serves SQLite only")
+    _account, login, message_id, _text = world
+    logged = create_app(dataclasses.replace(settings, access_log=True), engine=engine)
+    with TestClient(logged) as client, caplog.at_level("INFO", logger="answerdesk.requests"):
+        client.get(f"/v1/messages/{message_id}", headers=login.headers)
+        client.get(f"/v1/messages/{message_id}", headers=login.headers)
+    lines = [r for r in caplog.records if r.name == "answerdesk.requests"]
+    assert len(lines) == 2
+    assert {r.status for r in lines} == {200}  # type: ignore[attr-defined]
+    assert lines[1].path == f"/v1/messages/{message_id}"  # type: ignore[attr-defined]
+    assert login.token not in caplog.text
