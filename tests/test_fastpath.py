@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from answerdesk import clock
+from answerdesk.api import fastpath
+from answerdesk.api.auth import REVERIFY_MARGIN, TOKEN_CACHE_SECONDS
 from answerdesk.api.fastpath import HotReads
 from answerdesk.app import create_app
 from answerdesk.config import Settings
@@ -307,3 +309,43 @@ def test_access_log_line_for_fast_answers(
     assert {r.status for r in lines} == {200}  # type: ignore[attr-defined]
     assert lines[1].path == f"/v1/messages/{message_id}"  # type: ignore[attr-defined]
     assert login.token not in caplog.text
+
+
+def _age_cache_entries(app: Any, seconds: float) -> None:
+    """Make every verified token look `seconds` old (and forget remembered answers)."""
+    cache = app.state.token_cache
+    for digest, (since, principal) in list(cache._entries.items()):
+        cache._entries[digest] = (since - seconds, principal)
+    app.hot_reads._seen.clear()
+
+
+def test_a_busy_token_is_verified_again_before_its_cache_entry_lapses(
+    http: TestClient, app: Any, spy: Spy, world: Any
+) -> None:
+    _account, login, message_id, _text = world
+    path = f"/v1/messages/{message_id}"
+    http.get(path, headers=login.headers)
+    assert http.get(path, headers=login.headers).status_code == 200
+    assert spy.answered == 1
+    _age_cache_entries(app, TOKEN_CACHE_SECONDS - REVERIFY_MARGIN + 0.1)
+    assert http.get(path, headers=login.headers).status_code == 200  # the full way, once
+    assert spy.answered == 1
+    assert http.get(path, headers=login.headers).status_code == 200
+    assert spy.answered == 2  # fast again: the entry was renewed
+
+
+def test_a_revoked_busy_token_is_refused_within_the_cache_bound(
+    http: TestClient, app: Any, spy: Spy, world: Any, engine: Any
+) -> None:
+    _account, login, message_id, _text = world
+    path = f"/v1/messages/{message_id}"
+    http.get(path, headers=login.headers)
+    assert http.get(path, headers=login.headers).status_code == 200
+    with write_transaction(engine) as connection:
+        connection.execute(api_tokens.delete())
+    _age_cache_entries(app, TOKEN_CACHE_SECONDS - REVERIFY_MARGIN + 0.1)
+    assert http.get(path, headers=login.headers).status_code == 404
+
+
+def test_remembered_answers_live_inside_the_cache_margin() -> None:
+    assert fastpath._SEEN_SECONDS < REVERIFY_MARGIN < TOKEN_CACHE_SECONDS

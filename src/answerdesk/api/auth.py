@@ -24,6 +24,11 @@ from answerdesk.tokens import Principal, hash_token, touch_last_used, verify_tok
 
 #: How long a verified token is trusted without asking the database again.
 TOKEN_CACHE_SECONDS = 5.0
+#: A token seen in the last seconds of its cache entry is verified again
+#: (one read), so a busy token never falls out of the cache and the fast path
+#: (api/fastpath.py), which only takes entries with this much life left,
+#: keeps answering it.
+REVERIFY_MARGIN = 2.0
 #: A credential in the URL ends up in proxy and server logs; we refuse it
 #: outright rather than let anyone come to rely on it.
 CREDENTIAL_QUERY_KEYS = frozenset(
@@ -123,7 +128,7 @@ def _expired(principal: Principal, now: datetime) -> bool:
 def _verify(engine: Engine, request: Request, token: str) -> Principal:
     cache = token_cache(request)
     digest = hash_token(token)
-    principal = cache.get(digest)
+    principal = cache.get(digest, margin=REVERIFY_MARGIN)
     if principal is None:
         with read_transaction(engine) as connection:
             principal = verify_token(connection, token)

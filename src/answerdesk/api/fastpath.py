@@ -41,7 +41,7 @@ from sqlalchemy.engine import Engine
 from starlette.types import Scope, Send
 
 from answerdesk import clock
-from answerdesk.api.auth import TokenCache
+from answerdesk.api.auth import REVERIFY_MARGIN, TokenCache
 from answerdesk.api.observe import HttpMetrics, log_request
 from answerdesk.api.request_id import HEADER as REQUEST_ID_HEADER
 from answerdesk.api.request_id import acceptable_request_id
@@ -60,7 +60,8 @@ _JSON_TYPE = (b"content-type", b"application/json; charset=utf-8")
 _MARGIN = timedelta(seconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WANTED_HEADERS = frozenset({b"x-api-token", b"x-api-email", b"authorization", REQUEST_ID_HEADER})
-#: How long the answer for one set of credential headers is remembered.
+#: How long the answer for one set of credential headers is remembered
+#: (within the cache entry's REVERIFY_MARGIN, so within its life).
 _SEEN_SECONDS = 1.0
 _SEEN_SIZE = 10_000
 _TEXT_MESSAGE_META = b',"meta":{"type":"text_message"}}'
@@ -87,7 +88,9 @@ class HotReads:
         access_log: bool = False,
     ) -> None:
         self.engine = engine
-        self.state = state
+        # The app's `State` keeps its attributes in this dict; reading it
+        # directly saves the attribute protocol on every request.
+        self._state: dict[str, Any] = state._state
         self.access_log = access_log
         self._message = _Route("show_message", metrics)
         self._text_message = _Route("show_text_message", metrics)
@@ -99,8 +102,11 @@ class HotReads:
 
     # -- connections -------------------------------------------------------
 
-    def _connection(self) -> sqlite3.Connection:
-        """This thread's read connection (made with the engine's own settings)."""
+    def _cursor(self) -> sqlite3.Cursor:
+        """This thread's read cursor, on a connection made with the engine's own settings."""
+        cursor: sqlite3.Cursor | None = getattr(self._local, "cursor", None)
+        if cursor is not None:
+            return cursor
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             pooled = self.engine.raw_connection()
@@ -111,7 +117,9 @@ class HotReads:
             self._local.connection = connection
             with self._lock:
                 self._opened.append(connection)
-        return connection
+        cursor = connection.cursor()
+        self._local.cursor = cursor
+        return cursor
 
     def close(self) -> None:
         """Close every connection this fast path opened (at shutdown)."""
@@ -151,7 +159,7 @@ class HotReads:
                 body = self._text_message_body(principal.account_id, int(kind))
         except sqlite3.Error:
             # Whatever went wrong, the full path reports it properly.
-            self._local.connection = None
+            self._local.connection = self._local.cursor = None
             return False
         if body is None or not self._count(principal):
             return False
@@ -216,11 +224,12 @@ class HotReads:
                 return None
         if not token:
             return None
-        cache: TokenCache | None = getattr(self.state, "token_cache", None)
+        cache: TokenCache | None = self._state.get("token_cache")
         if cache is None:
             return None
-        # Good for a second more than a remembered answer lives (see _principal).
-        principal = cache.get(hash_token(token), margin=_SEEN_SECONDS + 1.0)
+        # Good for longer than a remembered answer lives (see _principal); an
+        # older entry goes the full way once, which verifies it afresh.
+        principal = cache.get(hash_token(token), margin=REVERIFY_MARGIN)
         if principal is None or principal.role != "client" or principal.account_id is None:
             return None
         if clock.utcnow() >= _good_until(principal):
@@ -231,7 +240,7 @@ class HotReads:
 
     def _count(self, principal: Principal) -> bool:
         """Count the request against its token's limit; False if refused (nothing counted)."""
-        limiter = getattr(self.state, "api_limiter", None)
+        limiter = self._state.get("api_limiter")
         if limiter is None:
             return True
         if getattr(limiter, "shared", False):
@@ -243,7 +252,7 @@ class HotReads:
         return True
 
     def _message_body(self, account_id: int | None, message_id: int) -> bytes | None:
-        rows = self._connection().execute(STORED_ONE_SQL, (message_id, account_id)).fetchall()
+        rows = self._cursor().execute(STORED_ONE_SQL, (message_id, account_id)).fetchall()
         if not rows or rows[0][0] is None:
             return None  # not found, or its stored render is stale: the full path decides
         wire, number = rows[0]
@@ -251,7 +260,7 @@ class HotReads:
         return body
 
     def _text_message_body(self, account_id: int | None, text_message_id: int) -> bytes | None:
-        rows = self._connection().execute(TEXT_MESSAGE_SQL, (text_message_id, account_id))
+        rows = self._cursor().execute(TEXT_MESSAGE_SQL, (text_message_id, account_id))
         found = rows.fetchall()
         if not found:
             return None
