@@ -111,7 +111,13 @@ def update_account(
     region: str | None = None,
     phone: str | None = None,
 ) -> Account:
-    """Change an account's settings; messages keep their stored values."""
+    """Change an account's settings; messages keep their stored values.
+
+    A new `timezone` leaves the messages' stored API JSON in the old zone:
+    readers render those rows themselves (right, but slow) until the caller,
+    once this transaction has committed, re-renders them
+    (`messages.rerender`: the console does it in the background).
+    """
     values: dict[str, object] = {}
     if name is not None:
         if not clean_text(name):

@@ -1,4 +1,7 @@
-"""`answerdesk messages import`: load a JSON Lines file of messages, all or nothing."""
+"""`answerdesk messages import`: load a JSON Lines file of messages, all or nothing.
+
+`answerdesk messages prerender` is in cli/prerender.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import BinaryIO
 import click
 
 from answerdesk.cli.main import CliState, lookup_account, pass_state
+from answerdesk.cli.prerender import prerender
 from answerdesk.importing import import_messages
 from answerdesk.store.engine import write_transaction
 
@@ -34,6 +38,9 @@ def _lines_with_progress(file: BinaryIO, length: int) -> Iterator[bytes]:
 @click.group()
 def messages() -> None:
     """Manage messages."""
+
+
+messages.add_command(prerender)
 
 
 @messages.command("import")

@@ -14,6 +14,7 @@ from answerdesk.accounts import Account, get_account
 from answerdesk.console.web.forms import Form
 from answerdesk.console.web.pages import ADMIN, Page, view
 from answerdesk.errors import ValidationFailed
+from answerdesk.messages.rerender import rerender_in_background
 
 FIELDS = ["number", "name", "timezone", "region", "phone"]
 
@@ -40,6 +41,11 @@ def _save(page: Page, form: Form, account: Account | None) -> Response:
     data = AccountForm(**{name: form.get(name) for name in FIELDS})
     try:
         with page.write() as connection:
+            # The zone as stored now (another admin may have changed it since
+            # the form was shown): a change from it makes the stored JSON stale.
+            zone_before = (
+                get_account(connection, account_id=account.id).timezone if account else None
+            )
             saved = save_account(connection, form=data, account_id=account.id if account else None)
             changes = (
                 ", ".join(
@@ -69,6 +75,11 @@ def _save(page: Page, form: Form, account: Account | None) -> Response:
         )
     if account is None:
         return page.redirect(f"/console/admin/accounts/{saved.id}/script?created=1")
+    if saved.timezone != zone_before:
+        # The messages' stored JSON is in the old zone now: re-render it after
+        # this commit, in the background (a big account takes minutes; readers
+        # render stale rows themselves meanwhile).
+        rerender_in_background(page.state.engine, saved)
     return page.redirect(f"/console/admin/accounts/{saved.id}?saved=1")
 
 
