@@ -23,7 +23,7 @@ from answerdesk.api.observe import HttpMetrics, ObserveMiddleware
 from answerdesk.api.request_id import RequestIdMiddleware
 from answerdesk.config import Settings
 from answerdesk.errors import AnswerdeskError
-from answerdesk.ratelimit import SlidingWindowLimiter
+from answerdesk.ratelimit_shared import build_limiter
 from answerdesk.store.engine import create_engine_for_url, is_sqlite
 from answerdesk.sync.metrics import PipelineCollector
 
@@ -96,10 +96,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.metrics_registry = registry
-    app.state.api_limiter = (
-        SlidingWindowLimiter(settings.api_rate_limit, settings.api_rate_window_seconds)
-        if settings.api_rate_limit > 0
-        else None
+    # Built once here: shared by every process on PostgreSQL, per process on SQLite.
+    app.state.api_limiter = build_limiter(
+        engine, settings.api_rate_limit, settings.api_rate_window_seconds
+    )
+    app.state.auth_failure_limiter = build_limiter(
+        engine, settings.auth_failure_limit, settings.auth_failure_window_seconds
     )
     app.state.engine = engine
     app.state.token_cache = TokenCache()

@@ -18,7 +18,7 @@ from starlette.requests import Request
 
 from answerdesk import clock
 from answerdesk.errors import InvalidCredentials
-from answerdesk.ratelimit import SlidingWindowLimiter
+from answerdesk.ratelimit import Limiter
 from answerdesk.store.engine import read_transaction, write_transaction
 from answerdesk.tokens import Principal, hash_token, touch_last_used, verify_token
 
@@ -76,22 +76,13 @@ def token_cache(request: Request) -> TokenCache:
     return cache
 
 
-def auth_failure_limiter(request: Request) -> SlidingWindowLimiter | None:
+def auth_failure_limiter(request: Request) -> Limiter | None:
     """The app's counter of failed authentications per client address (None: no limit).
 
-    Made on first use from the app's settings, one per app and process: with
-    N server processes an address may fail up to N times the limit.
+    Built once by `create_app` (`ratelimit_shared.build_limiter`): shared by
+    every process on PostgreSQL, per process on SQLite.
     """
-    state = request.app.state
-    if not hasattr(state, "auth_failure_limiter"):
-        settings = getattr(state, "settings", None)
-        limit = settings.auth_failure_limit if settings is not None else 0
-        state.auth_failure_limiter = (
-            SlidingWindowLimiter(limit, settings.auth_failure_window_seconds)
-            if settings is not None and limit > 0
-            else None
-        )
-    limiter: SlidingWindowLimiter | None = state.auth_failure_limiter
+    limiter: Limiter | None = getattr(request.app.state, "auth_failure_limiter", None)
     return limiter
 
 
@@ -138,7 +129,7 @@ def _verify(engine: Engine, request: Request, token: str) -> Principal:
     now = clock.utcnow()
     if _expired(principal, now):
         raise InvalidCredentials()
-    limiter: SlidingWindowLimiter | None = getattr(request.app.state, "api_limiter", None)
+    limiter: Limiter | None = getattr(request.app.state, "api_limiter", None)
     if limiter is not None:
         limiter.hit(f"token:{principal.token_id}")
     if principal.needs_touch(now):

@@ -405,3 +405,27 @@ webhook_deliveries = sa.Table(
     sa.Index("ix_webhook_deliveries_due", "next_attempt_at"),
     sa.Index("ix_webhook_deliveries_account_id", "account_id", "id"),
 )
+
+
+# ---------------------------------------------------------------------------
+# API rate limits shared by every process (issue 5). Created by migration
+# 0007: UNLOGGED on PostgreSQL (a crash may zero the counters, and no request
+# writes WAL for them); on SQLite the table exists but stays empty, since
+# counters there are kept in each process (ratelimit.py).
+# ---------------------------------------------------------------------------
+
+#: One row per limited key ("token:<id>", "auth-failure:<address>"): the two
+#: fixed windows of ratelimit.py, written by one atomic upsert per hit.
+rate_limit_counters = sa.Table(
+    "rate_limit_counters",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    # floor(epoch seconds / window): wall-clock, so machines share windows.
+    sa.Column("window_index", sa.BigInteger, nullable=False),
+    sa.Column("hits", sa.Integer, nullable=False),
+    sa.Column("previous", sa.Integer, nullable=False),
+    # Whether the row's last hit was refused: the upsert's only way to say so.
+    sa.Column("refused", sa.Boolean, nullable=False),
+    # Epoch second after which the row counts nothing (two windows on); pruned then.
+    sa.Column("stale_after", sa.BigInteger, nullable=False),
+)
