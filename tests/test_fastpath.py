@@ -22,7 +22,7 @@ from answerdesk.api.auth import REVERIFY_MARGIN, TOKEN_CACHE_SECONDS
 from answerdesk.api.fastpath import HotReads
 from answerdesk.app import create_app
 from answerdesk.config import Settings
-from answerdesk.store.engine import is_sqlite, write_transaction
+from answerdesk.store.engine import write_transaction
 from answerdesk.store.tables import api_tokens, messages
 from tests.crm_support import carry_all
 from tests.factories import ClientLogin, Desk
@@ -45,8 +45,6 @@ class Spy:
 
 @pytest.fixture
 def spy(app: Any) -> Spy:
-    if not is_sqlite(app.state.engine):
-        pytest.skip("the fast path serves SQLite only")
     assert app.hot_reads is not None
     return Spy(app.hot_reads)
 
@@ -84,10 +82,6 @@ def world(desk: Desk, engine: Any) -> tuple[Any, ClientLogin, int, int]:
     with engine.connect() as connection:
         text_id = connection.execute(sa.text("SELECT max(id) FROM text_messages")).scalar_one()
     return account, login, message_id, text_id
-
-
-def test_postgres_has_no_fast_path(app: Any) -> None:
-    assert (app.hot_reads is None) != is_sqlite(app.state.engine)
 
 
 @pytest.mark.parametrize("prefix", ["/v1/messages/", "/v2/messages/"])
@@ -236,8 +230,6 @@ def test_last_used_is_still_written(
 
 
 def test_rate_limit_counts_each_request_once(settings: Settings, engine: Any, world: Any) -> None:
-    if not is_sqlite(engine):
-        pytest.skip("the fast path serves SQLite only")
     _account, login, message_id, _text = world
     limited = create_app(
         dataclasses.replace(settings, api_rate_limit=5, api_rate_window_seconds=3600),
@@ -287,8 +279,7 @@ def test_a_broken_connection_falls_through(
     path = f"/v1/messages/{message_id}"
     http.get(path, headers=login.headers)
     assert http.get(path, headers=login.headers).status_code == 200
-    for connection in app.hot_reads._opened:  # the event loop's thread's, not ours
-        connection.close()
+    _break_connections(app.hot_reads)
     assert http.get(path, headers=login.headers).status_code == 200  # the full path
     assert http.get(path, headers=login.headers).status_code == 200  # a new connection
     assert spy.answered == 2
@@ -297,8 +288,6 @@ def test_a_broken_connection_falls_through(
 def test_access_log_line_for_fast_answers(
     settings: Settings, engine: Any, world: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if not is_sqlite(engine):
-        pytest.skip("the fast path serves SQLite only")
     _account, login, message_id, _text = world
     logged = create_app(dataclasses.replace(settings, access_log=True), engine=engine)
     with TestClient(logged) as client, caplog.at_level("INFO", logger="answerdesk.requests"):
@@ -309,6 +298,17 @@ def test_access_log_line_for_fast_answers(
     assert {r.status for r in lines} == {200}  # type: ignore[attr-defined]
     assert lines[1].path == f"/v1/messages/{message_id}"  # type: ignore[attr-defined]
     assert login.token not in caplog.text
+
+
+def _break_connections(hot: HotReads) -> None:
+    """Close the fast path's connections under it (those of the client's event loop)."""
+    if hot._sqlite is not None:
+        for connection in hot._sqlite._opened:
+            connection.close()
+    if hot._postgres is not None:
+        for loop_connections in hot._postgres._loops.values():
+            for pg in loop_connections.opened:
+                pg.pgconn.finish()
 
 
 def _age_cache_entries(app: Any, seconds: float) -> None:
@@ -349,3 +349,143 @@ def test_a_revoked_busy_token_is_refused_within_the_cache_bound(
 
 def test_remembered_answers_live_inside_the_cache_margin() -> None:
     assert fastpath._SEEN_SECONDS < REVERIFY_MARGIN < TOKEN_CACHE_SECONDS
+
+
+@pytest.fixture
+def days(desk: Desk, world: Any) -> tuple[Any, ClientLogin]:
+    """Three messages on three days (account zone America/New_York), and the client."""
+    account, login, _message, _text = world
+    for day, hour in (
+        ("2024-03-09", "23:30:00"),
+        ("2024-03-10", "03:30:00"),
+        ("2024-03-11", "00:15:00"),
+    ):
+        desk.take(account, f"Taken {day}", created_at=f"{day}T{hour}")
+    return account, login
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from_date=03-10-2024",
+        "to_date=03-10-2024",
+        "from_date=03-10-2024&to_date=03-10-2024",
+        "from_date=03-09-2024&to_date=03-11-2024",
+        "from_date=01-01-2020&to_date=01-02-2020",
+    ],
+)
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_date_range_is_answered_fast_and_identically(
+    http: TestClient, full: TestClient, spy: Spy, days: Any, query: str, version: str
+) -> None:
+    _account, login = days
+    path = f"/{version}/messages?{query}"
+    http.get(f"/{version}/messages?limit=1", headers=login.headers)  # verifies the token
+    fast = http.get(path, headers=login.headers)
+    assert spy.answered == 1
+    _same(fast, full.get(path, headers=login.headers))
+    assert isinstance(fast.json(), list)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from_date=02-29-2023",
+        "from_date=03-11-2024&to_date=03-10-2024",
+        "from_date=03-10-2024&from_date=03-11-2024",
+        "from_date=03-10-2024&limit=1",
+        "from_date=03-10-2024&after_id=0",
+        "from_date=03-10-2024&token=x",
+        "from_date=03-10-2024&other=1",
+        "from_date=",
+    ],
+)
+def test_other_list_queries_go_the_full_way(
+    http: TestClient, full: TestClient, spy: Spy, days: Any, query: str
+) -> None:
+    _account, login = days
+    http.get("/v1/messages?limit=1", headers=login.headers)
+    path = f"/v1/messages?{query}"
+    fast = http.get(path, headers={**login.headers, **RID})
+    assert spy.answered == 0
+    _same(fast, full.get(path, headers={**login.headers, **RID}))
+
+
+def test_a_long_range_streams_through_the_full_path(
+    settings: Settings, engine: Any, days: Any
+) -> None:
+    _account, login = days
+    short = dataclasses.replace(settings, stream_chunk_size=1)  # fast lists: 2 rows at most
+    app = create_app(short, engine=engine)
+    spy = Spy(app.hot_reads)
+    slow = create_app(short, engine=engine)
+    slow.hot_reads = None
+    with TestClient(app) as client, TestClient(slow) as reference:
+        client.get("/v1/messages?limit=1", headers=login.headers)
+        two = "/v1/messages?from_date=03-10-2024&to_date=03-11-2024"
+        three = "/v1/messages?from_date=03-09-2024&to_date=03-11-2024"
+        assert client.get(two, headers=login.headers).content == (
+            reference.get(two, headers=login.headers).content
+        )
+        assert spy.answered == 1
+        streamed = client.get(three, headers=login.headers)
+        assert spy.answered == 1
+        assert "content-length" not in streamed.headers  # the full path's stream
+        assert len(streamed.json()) == 3
+
+
+def test_a_stale_render_in_a_range_goes_the_full_way(
+    http: TestClient, full: TestClient, spy: Spy, days: Any, engine: Any
+) -> None:
+    _account, login = days
+    path = "/v1/messages?from_date=03-09-2024&to_date=03-11-2024"
+    http.get("/v1/messages?limit=1", headers=login.headers)
+    with write_transaction(engine) as connection:
+        connection.execute(messages.update().values(wire_zone="UTC"))
+    fast = http.get(path, headers=login.headers)
+    assert spy.answered == 0
+    _same(fast, full.get(path, headers=login.headers))
+
+
+def test_an_address_over_its_failure_limit_is_refused_even_with_a_good_token(
+    settings: Settings, engine: Any, world: Any
+) -> None:
+    _account, login, message_id, _text = world
+    strict = dataclasses.replace(settings, auth_failure_limit=2, auth_failure_window_seconds=3600)
+    app = create_app(strict, engine=engine)
+    spy = Spy(app.hot_reads)
+    path = f"/v1/messages/{message_id}"
+    with TestClient(app) as client:
+        assert client.get(path, headers=login.headers).status_code == 200
+        assert client.get(path, headers=login.headers).status_code == 200
+        assert spy.answered == 1
+        bad = {**login.headers, "X-API-TOKEN": "adk_wrong"}
+        assert [client.get(path, headers=bad).status_code for _ in range(3)] == [404, 404, 429]
+        refused = client.get(path, headers=login.headers)
+    assert refused.status_code == 429
+    assert spy.answered == 1
+    assert refused.json()["success"] is False
+
+
+def test_forwarded_addresses_are_what_the_fast_path_limits(
+    settings: Settings, engine: Any, world: Any
+) -> None:
+    _account, login, message_id, _text = world
+    strict = dataclasses.replace(
+        settings,
+        auth_failure_limit=1,
+        auth_failure_window_seconds=3600,
+        trusted_proxies="testclient",
+    )
+    app = create_app(strict, engine=engine)
+    spy = Spy(app.hot_reads)
+    path = f"/v1/messages/{message_id}"
+    guesser = {"X-Forwarded-For": "203.0.113.7"}
+    with TestClient(app) as client:
+        client.get(path, headers=login.headers)
+        client.get(path, headers={**login.headers, "X-API-TOKEN": "adk_wrong", **guesser})
+        elsewhere = client.get(path, headers={**login.headers, "X-Forwarded-For": "198.51.100.1"})
+        same = client.get(path, headers={**login.headers, **guesser})
+    assert elsewhere.status_code == 200
+    assert spy.answered == 1
+    assert same.status_code == 429

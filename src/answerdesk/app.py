@@ -5,13 +5,14 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from answerdesk import console
@@ -24,24 +25,32 @@ from answerdesk.api.request_id import RequestIdMiddleware
 from answerdesk.config import Settings
 from answerdesk.errors import AnswerdeskError
 from answerdesk.ratelimit_shared import build_limiter
-from answerdesk.store.engine import create_engine_for_url, is_sqlite
+from answerdesk.store.engine import create_engine_for_url
 from answerdesk.sync.metrics import PipelineCollector
 
 
-def _proxy_middleware(settings: Settings) -> list[Middleware]:
-    """Believe X-Forwarded-For/-Proto only from the proxies the operator named."""
-    trusted = [host.strip() for host in settings.trusted_proxies.split(",") if host.strip()]
-    if not trusted:
-        return []
-    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)]
+def _trusted_proxies(settings: Settings) -> list[str]:
+    """The proxies whose X-Forwarded-For/-Proto the operator told us to believe."""
+    return [host.strip() for host in settings.trusted_proxies.split(",") if host.strip()]
 
 
 class AnswerdeskApp(Starlette):
-    """Starlette, with the hottest single-item reads answered in front of it (api/fastpath.py)."""
+    """Starlette, with the hottest reads answered in front of it (api/fastpath.py).
+
+    Forwarded headers are applied before either, so the fast path and the
+    full application see the same client address and scheme.
+    """
 
     hot_reads: HotReads | None = None
+    front: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is not None:
+            await self.front(scope, receive, send)
+        else:
+            await self.behind_proxies(scope, receive, send)
+
+    async def behind_proxies(self, scope: Scope, receive: Receive, send: Send) -> None:
         hot = self.hot_reads
         if hot is not None and scope["type"] == "http" and await hot.answer(scope, send):
             return
@@ -81,11 +90,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             *console.routes(settings, engine),
         ],
         middleware=[
-            *_proxy_middleware(settings),
             Middleware(RequestIdMiddleware),
-            Middleware(
-                ObserveMiddleware, metrics=http_metrics, access_log=settings.access_log
-            ),
+            Middleware(ObserveMiddleware, metrics=http_metrics, access_log=settings.access_log),
         ],
         exception_handlers={
             AnswerdeskError: handle_answerdesk_error,
@@ -105,10 +111,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.engine = engine
     app.state.token_cache = TokenCache()
-    if is_sqlite(engine):
-        app.hot_reads = HotReads(
-            engine, state=app.state, metrics=http_metrics, access_log=settings.access_log
-        )
+    trusted = _trusted_proxies(settings)
+    if trusted:
+        # uvicorn's ASGI type names differ from Starlette's; the protocol is the same.
+        proxies = ProxyHeadersMiddleware(cast(Any, app.behind_proxies), trusted_hosts=trusted)
+        app.front = cast(ASGIApp, proxies)
+    app.hot_reads = HotReads(
+        engine,
+        state=app.state,
+        metrics=http_metrics,
+        access_log=settings.access_log,
+        # A few are plenty: each query is short and awaited, not held.
+        postgres_connections=max(2, settings.pool_size // 2),
+        # A date range up to this long is read and sent whole; longer ones stream.
+        list_rows=2 * settings.stream_chunk_size,
+    )
     return app
 
 

@@ -133,23 +133,52 @@ class SharedWindowLimiter:
     def hit(self, key: str) -> None:
         """Count one request for `key`; raise RateLimited when it is over the limit."""
         now = self._now()
-        current, offset = position(now, self.window)
-        params = {**self._row(key, current), "weight": overlap(offset, self.window)}
+        sql, params, offset = self.hit_statement(key, now)
         with self._cursor() as cursor:
-            cursor.execute(HIT_SQL, {**params, "limit": self.limit})
-            hits, previous, refused = cursor.fetchone()
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
             self._maybe_prune(cursor, now)
+        self.judge_hit(row, offset)
+
+    def hit_statement(
+        self, key: str, now: float | None = None
+    ) -> tuple[str, dict[str, object], float]:
+        """The statement that counts one hit, its parameters, and the window offset.
+
+        For callers that run it on their own connection (the async fast path,
+        api/fastpath.py); `judge_hit` then reads its one row.
+        """
+        current, offset = position(self._now() if now is None else now, self.window)
+        params = {
+            **self._row(key, current),
+            "weight": overlap(offset, self.window),
+            "limit": self.limit,
+        }
+        return HIT_SQL, params, offset
+
+    def judge_hit(self, row: Any, offset: float) -> None:
+        """Raise RateLimited if the hit statement's row says the hit was refused."""
+        hits, previous, refused = row
         if refused:
             raise RateLimited(retry_after(self.limit, self.window, hits, previous, offset))
 
     def check(self, key: str) -> None:
         """Raise RateLimited if `key` is at its limit, without counting anything (one read)."""
-        current, offset = position(self._now(), self.window)
+        sql, params, now = self.check_statement(key)
         with self._cursor() as cursor:
-            cursor.execute(CHECK_SQL, {"key": stored_key(key)})
+            cursor.execute(sql, params)
             row = cursor.fetchone()
+        self.judge_check(row, now)
+
+    def check_statement(self, key: str) -> tuple[str, dict[str, object], float]:
+        """The statement that reads `key`'s counters, its parameters, and the time it is for."""
+        return CHECK_SQL, {"key": stored_key(key)}, self._now()
+
+    def judge_check(self, row: Any, now: float) -> None:
+        """Raise RateLimited if the counters read by the check statement are at the limit."""
         if row is None:
             return
+        current, offset = position(now, self.window)
         hits, previous = rotate(row[0], row[1], row[2], current)
         if over_limit(self.limit, hits, previous, overlap(offset, self.window)):
             raise RateLimited(retry_after(self.limit, self.window, hits, previous, offset))

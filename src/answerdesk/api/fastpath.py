@@ -7,13 +7,13 @@ profile: ~88% of the server's CPU for a single message). This module answers
 those requests as a plain ASGI function when, and only when, the answer is an
 ordinary 200 that needs nothing the full path would add:
 
-* SQLite (a read of a local file takes microseconds, so it runs right on the
-  event loop, on a connection this module keeps per thread);
+* one statement on the fast path's own connections (api/hot_readers.py:
+  SQLite right on the event loop, PostgreSQL awaited on async connections);
 * a GET with no query string (credentials in a URL are refused by the full
   path, and every other parameter is meaningless here);
 * a token verified moments ago whose `last_used_at` needs no write, of the
   right role and, for the Messages API, the right e-mail;
-* a rate limiter kept in this process (a shared one talks to the database);
+* the same rate limits (the address's failed checks, the token's budget);
 * a stored row whose pre-rendered JSON is current.
 
 Anything else (HEAD, an unknown id, a token to look up, a stale render, a
@@ -30,26 +30,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import sqlite3
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy.engine import Engine
+from starlette.datastructures import QueryParams
 from starlette.types import Scope, Send
 
 from answerdesk import clock
 from answerdesk.api.auth import REVERIFY_MARGIN, TokenCache
+from answerdesk.api.hot_readers import READ_ERRORS, PostgresReads, SqliteReads
 from answerdesk.api.observe import HttpMetrics, log_request
+from answerdesk.api.params import ListParams, parse_list_params
 from answerdesk.api.request_id import HEADER as REQUEST_ID_HEADER
 from answerdesk.api.request_id import acceptable_request_id
-from answerdesk.crm.single import SQLITE_SQL as TEXT_MESSAGE_SQL
-from answerdesk.crm.single import text_message_from_row
+from answerdesk.errors import AnswerdeskError
 from answerdesk.logs import current_request_id
-from answerdesk.messages.listing import STORED_ONE_SQL, stored_object_prefix
-from answerdesk.ratelimit import RateLimited
+from answerdesk.ratelimit import Limiter, RateLimited
+from answerdesk.ratelimit_shared import SharedWindowLimiter
+from answerdesk.store.engine import is_sqlite
 from answerdesk.tokens import LAST_USED_RESOLUTION, Principal, hash_token
 
 log = logging.getLogger("answerdesk.requests")
@@ -59,12 +59,13 @@ _JSON_TYPE = (b"content-type", b"application/json; charset=utf-8")
 #: it, so neither its cache entry nor `last_used_at` can lapse mid-request.
 _MARGIN = timedelta(seconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LIST_PATHS = frozenset({"/v1/messages", "/v2/messages"})
+_RANGE_KEYS = frozenset({"from_date", "to_date"})
 _WANTED_HEADERS = frozenset({b"x-api-token", b"x-api-email", b"authorization", REQUEST_ID_HEADER})
 #: How long the answer for one set of credential headers is remembered
 #: (within the cache entry's REVERIFY_MARGIN, so within its life).
 _SEEN_SECONDS = 1.0
 _SEEN_SIZE = 10_000
-_TEXT_MESSAGE_META = b',"meta":{"type":"text_message"}}'
 
 
 class _Route:
@@ -77,7 +78,7 @@ class _Route:
 
 
 class HotReads:
-    """The fast path for single-item reads on SQLite; see the module docstring."""
+    """The fast path for single-item reads; see the module docstring."""
 
     def __init__(
         self,
@@ -86,64 +87,60 @@ class HotReads:
         state: Any,
         metrics: HttpMetrics,
         access_log: bool = False,
+        postgres_connections: int = 4,
+        list_rows: int = 2000,
     ) -> None:
-        self.engine = engine
         # The app's `State` keeps its attributes in this dict; reading it
         # directly saves the attribute protocol on every request.
         self._state: dict[str, Any] = state._state
         self.access_log = access_log
         self._message = _Route("show_message", metrics)
         self._text_message = _Route("show_text_message", metrics)
-        self._local = threading.local()
+        self._list = _Route("list_messages", metrics)
+        self.list_rows = list_rows
         # sha256(credential headers) -> (monotonic deadline, clock deadline, principal)
         self._seen: dict[bytes, tuple[float, datetime, Principal]] = {}
-        self._opened: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-
-    # -- connections -------------------------------------------------------
-
-    def _cursor(self) -> sqlite3.Cursor:
-        """This thread's read cursor, on a connection made with the engine's own settings."""
-        cursor: sqlite3.Cursor | None = getattr(self._local, "cursor", None)
-        if cursor is not None:
-            return cursor
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            pooled = self.engine.raw_connection()
-            connection = pooled.driver_connection
-            assert isinstance(connection, sqlite3.Connection)
-            pooled.detach()  # ours for good: the pool forgets it
-            connection.execute("PRAGMA query_only=1")
-            self._local.connection = connection
-            with self._lock:
-                self._opened.append(connection)
-        cursor = connection.cursor()
-        self._local.cursor = cursor
-        return cursor
+        self._sqlite: SqliteReads | None = None
+        self._postgres: PostgresReads | None = None
+        if is_sqlite(engine):
+            self._sqlite = SqliteReads(engine)
+        else:
+            self._postgres = PostgresReads(engine, size=postgres_connections)
 
     def close(self) -> None:
         """Close every connection this fast path opened (at shutdown)."""
-        with self._lock:
-            opened, self._opened = self._opened, []
-        for connection in opened:
-            connection.close()
-        self._local = threading.local()
+        if self._sqlite is not None:
+            self._sqlite.close()
+        if self._postgres is not None:
+            self._postgres.close()
 
     # -- the request -------------------------------------------------------
 
     async def answer(self, scope: Scope, send: Send) -> bool:
         """Answer the request and return True, or return False to let the app do it."""
-        if scope["method"] != "GET" or scope["query_string"]:
+        if scope["method"] != "GET":
             return False
         path: str = scope["path"]
-        if path.startswith("/v2/text_messages/"):
-            route, kind = self._text_message, path[18:]
-        elif path.startswith(("/v1/messages/", "/v2/messages/")):
-            route, kind = self._message, path[13:]
+        query: bytes = scope["query_string"]
+        item_id = 0
+        range_params: ListParams | None = None
+        if query:
+            if path not in _LIST_PATHS:
+                return False
+            route = self._list
+            range_params = _range_params(query)
+            if range_params is None:
+                return False
         else:
-            return False
-        if not kind.isdigit() or not kind.isascii() or len(kind) > 18:
-            return False
+            if path.startswith("/v2/text_messages/"):
+                route, kind = self._text_message, path[18:]
+            elif path.startswith(("/v1/messages/", "/v2/messages/")):
+                route, kind = self._message, path[13:]
+            else:
+                return False
+            if not kind.isdigit() or not kind.isascii() or len(kind) > 18:
+                return False
+            item_id = int(kind)
         started = time.perf_counter()
         found: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
@@ -153,15 +150,13 @@ class HotReads:
         if principal is None:
             return False
         try:
-            if route is self._message:
-                body = self._message_body(principal.account_id, int(kind))
-            else:
-                body = self._text_message_body(principal.account_id, int(kind))
-        except sqlite3.Error:
+            body = await self._read(route, principal.account_id, item_id, range_params)
+            if body is None or not await self._admit(principal, scope):
+                return False
+        except READ_ERRORS:
             # Whatever went wrong, the full path reports it properly.
-            self._local.connection = self._local.cursor = None
-            return False
-        if body is None or not self._count(principal):
+            if self._sqlite is not None:
+                self._sqlite.discard()
             return False
         rid = acceptable_request_id(found.get(REQUEST_ID_HEADER))
         await send(
@@ -184,6 +179,25 @@ class HotReads:
             log_request("GET", path, 200, elapsed, rid)
             current_request_id.reset(token)
         return True
+
+    async def _read(
+        self, route: _Route, account_id: Any, item_id: int, range_params: ListParams | None
+    ) -> bytes | None:
+        """The answer's body from this database's reader, or None to step aside."""
+        if range_params is not None:
+            days = (account_id, range_params.from_date, range_params.to_date, self.list_rows)
+            if self._sqlite is not None:
+                return self._sqlite.message_range(*days)
+            assert self._postgres is not None
+            return await self._postgres.message_range(*days)
+        if self._sqlite is not None:
+            if route is self._message:
+                return self._sqlite.message(account_id, item_id)
+            return self._sqlite.text_message(account_id, item_id)
+        assert self._postgres is not None
+        if route is self._message:
+            return await self._postgres.message(account_id, item_id)
+        return await self._postgres.text_message(account_id, item_id)
 
     def _principal(self, found: dict[bytes, bytes], *, sell: bool) -> Principal | None:
         """The caller, if its credentials were verified moments ago (no database needed).
@@ -238,34 +252,57 @@ class HotReads:
             return None
         return principal
 
-    def _count(self, principal: Principal) -> bool:
-        """Count the request against its token's limit; False if refused (nothing counted)."""
-        limiter = self._state.get("api_limiter")
-        if limiter is None:
-            return True
-        if getattr(limiter, "shared", False):
-            return False  # a shared limiter is a database round trip: the full path's job
+    async def _admit(self, principal: Principal, scope: Scope) -> bool:
+        """Apply the full path's rate limits; False if either refuses (nothing counted).
+
+        The address's failed-check limit is only read, and a refused hit of
+        the token's limit counts nothing, so the full path, answering
+        instead, refuses it again in the API's own envelope. Limiters kept in
+        PostgreSQL are asked on the fast path's own async connection.
+        """
+        failures: Limiter | None = self._state.get("auth_failure_limiter")
+        tokens: Limiter | None = self._state.get("api_limiter")
         try:
-            limiter.hit(f"token:{principal.token_id}")
+            if failures is not None:
+                client = scope.get("client")
+                key = f"auth-failure:{client[0] if client else 'unknown'}"
+                if isinstance(failures, SharedWindowLimiter):
+                    sql, params, now = failures.check_statement(key)
+                    rows = await self._shared(sql, params)
+                    failures.judge_check(rows[0] if rows else None, now)
+                else:
+                    failures.check(key)
+            if tokens is not None:
+                key = f"token:{principal.token_id}"
+                if isinstance(tokens, SharedWindowLimiter):
+                    sql, params, offset = tokens.hit_statement(key)
+                    tokens.judge_hit((await self._shared(sql, params))[0], offset)
+                else:
+                    tokens.hit(key)
         except RateLimited:
-            return False  # the full path refuses it again, in the API's envelope
+            return False
         return True
 
-    def _message_body(self, account_id: int | None, message_id: int) -> bytes | None:
-        rows = self._cursor().execute(STORED_ONE_SQL, (message_id, account_id)).fetchall()
-        if not rows or rows[0][0] is None:
-            return None  # not found, or its stored render is stale: the full path decides
-        wire, number = rows[0]
-        body: bytes = stored_object_prefix(number) + wire
-        return body
+    async def _shared(self, sql: str, params: dict[str, object]) -> list[Any]:
+        if self._postgres is None:
+            raise RuntimeError("limits shared through the database need PostgreSQL")
+        return await self._postgres.fetch(sql, params)
 
-    def _text_message_body(self, account_id: int | None, text_message_id: int) -> bytes | None:
-        rows = self._cursor().execute(TEXT_MESSAGE_SQL, (text_message_id, account_id))
-        found = rows.fetchall()
-        if not found:
-            return None
-        data = orjson.dumps(text_message_from_row(found[0]))
-        return b'{"data":' + data + _TEXT_MESSAGE_META
+
+def _range_params(query: bytes) -> ListParams | None:
+    """A plain date-range list's parameters, or None when the full path should answer.
+
+    Only `from_date` and `to_date`, valid as the full path checks them: an
+    error is the full path's to report, and `after_id`/`limit` pages carry a
+    Link header.
+    """
+    params = QueryParams(query)
+    if not params or not set(params.keys()) <= _RANGE_KEYS:
+        return None
+    try:
+        return parse_list_params(params)
+    except AnswerdeskError:
+        return None
 
 
 def _good_until(principal: Principal) -> datetime:

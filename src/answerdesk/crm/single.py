@@ -30,7 +30,7 @@ SELECT t.id, t.user_id, t.user_phone_number, t.content, t.incoming, t.resource_p
 """
 
 SQLITE_SQL = _SQL.replace("AGGREGATE", "group_concat(d.id, ',')")
-_POSTGRES = _SQL.replace("AGGREGATE", "string_agg(CAST(d.id AS TEXT), ',')").replace("?", "%s")
+POSTGRES_SQL = _SQL.replace("AGGREGATE", "string_agg(CAST(d.id AS TEXT), ',')").replace("?", "%s")
 
 
 def _instant(value: Any) -> str | None:
@@ -48,7 +48,7 @@ def text_message_object(engine: Engine, *, account_id: int, text_message_id: int
     raw = engine.raw_connection()
     try:
         cursor: Any = raw.cursor()
-        sql = SQLITE_SQL if engine.dialect.name == "sqlite" else _POSTGRES
+        sql = SQLITE_SQL if engine.dialect.name == "sqlite" else POSTGRES_SQL
         cursor.execute(sql, (text_message_id, account_id))
         row = cursor.fetchone()
         cursor.close()

@@ -167,6 +167,41 @@ STORED_ONE_SQL = (
     "WHERE m.id = ? AND m.account_id = ?"
 )
 
+#: The same for PostgreSQL (read with binary results, so the text arrives as bytes).
+STORED_ONE_POSTGRES_SQL = (
+    "SELECT CASE WHEN m.wire_zone = a.timezone THEN convert_to(m.wire, 'UTF8') END, a.number "
+    "FROM messages m JOIN accounts a ON a.id = m.account_id "
+    "WHERE m.id = %s AND m.account_id = %s"
+)
+
+#: An account's zone and number, for the fast path's date-range lists.
+ACCOUNT_ZONE_SQL = "SELECT timezone, number FROM accounts WHERE id = ?"
+
+
+def range_statement(
+    query: ListQuery, timezone: str, size: int, dialect: str
+) -> tuple[str, list[Any]]:
+    """A list's first chunk as one statement and its parameters, in the driver's style.
+
+    For the fast path (api/fastpath.py), which reads a date range whole when
+    it fits in `size` rows.
+    """
+    sql, params = _chunk_sql(query, None, dialect)
+    if dialect != "sqlite":
+        sql = sql.replace("?", "%s")
+    return sql, [timezone, *params, size]
+
+
+def joined_wires(rows: list[Any], number: str) -> bytes | None:
+    """Rows of `range_statement` as one JSON array; None if any stored text is stale."""
+    wires = [row[2] for row in rows]
+    if None in wires:
+        return None
+    if not wires:
+        return b"[]"
+    prefix = stored_object_prefix(number)
+    return b"[" + prefix + (b"," + prefix).join(wires) + b"]"
+
 
 @lru_cache(maxsize=4096)
 def stored_object_prefix(account_number: str) -> bytes:

@@ -22,7 +22,7 @@ SQLITE_POOL_SIZE = 48
 WRITE_OPTION = "answerdesk_write"
 #: How much of a SQLite file each connection may read through a memory map
 #: (address space, not memory: pages are shared with the OS's file cache).
-SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+SQLITE_MMAP_BYTES = 1024 * 1024 * 1024
 
 
 def _normalise_url(url: str) -> sa.URL:

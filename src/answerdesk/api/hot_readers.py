@@ -1,0 +1,203 @@
+"""Where the fast path (api/fastpath.py) reads its rows, one statement per answer.
+
+SQLite: a read of a local file takes microseconds, so it runs right on the
+event loop, on a cursor kept per thread (a connection made with the engine's
+own settings, then detached from its pool). PostgreSQL: a round trip waits
+on the network, so it is awaited on a small set of async connections kept
+per event loop (autocommit, statements prepared once), leaving the loop free
+for other requests meanwhile; the thread pool's hand-off and the sync pool's
+checkout cost more than the query.
+
+Both return the answer's body, or None when the full path must decide (no
+such row for this account, or a stored render that is stale).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import weakref
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+import psycopg
+from sqlalchemy.engine import Engine
+
+from answerdesk.crm.single import POSTGRES_SQL as TEXT_MESSAGE_POSTGRES
+from answerdesk.crm.single import SQLITE_SQL as TEXT_MESSAGE_SQLITE
+from answerdesk.crm.single import text_message_from_row
+from answerdesk.messages.listing import (
+    ACCOUNT_ZONE_SQL,
+    STORED_ONE_POSTGRES_SQL,
+    STORED_ONE_SQL,
+    joined_wires,
+    range_statement,
+    stored_object_prefix,
+)
+from answerdesk.messages.reading import ListQuery, local_day_range
+
+_TEXT_MESSAGE_META = b',"meta":{"type":"text_message"}}'
+
+#: What a failed read raises; the fast path then steps aside.
+READ_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error, OSError)
+
+
+def _message_body(rows: list[Any]) -> bytes | None:
+    if not rows or rows[0][0] is None:
+        return None  # not found, or its stored render is stale: the full path decides
+    wire, number = rows[0]
+    body: bytes = stored_object_prefix(number) + wire
+    return body
+
+
+def _text_message_body(rows: list[Any]) -> bytes | None:
+    if not rows:
+        return None
+    return b'{"data":' + orjson.dumps(text_message_from_row(rows[0])) + _TEXT_MESSAGE_META
+
+
+def _range_query(
+    account_id: int, timezone: str, from_date: date | None, to_date: date | None
+) -> ListQuery:
+    days = local_day_range(ZoneInfo(timezone), from_date, to_date)
+    return ListQuery(account_id=account_id, days=days)
+
+
+def _range_body(rows: list[Any], number: str, most: int) -> bytes | None:
+    """The list's body, or None when it is longer than `most` (the full path streams it)."""
+    return None if len(rows) > most else joined_wires(rows, number)
+
+
+class SqliteReads:
+    """Reads on a cursor kept per thread (the event loop's, in a server)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _cursor(self) -> sqlite3.Cursor:
+        cursor: sqlite3.Cursor | None = getattr(self._local, "cursor", None)
+        if cursor is not None:
+            return cursor
+        pooled = self.engine.raw_connection()
+        connection = pooled.driver_connection
+        assert isinstance(connection, sqlite3.Connection)
+        pooled.detach()  # ours for good: the pool forgets it
+        connection.execute("PRAGMA query_only=1")
+        with self._lock:
+            self._opened.append(connection)
+        cursor = connection.cursor()
+        self._local.cursor = cursor
+        return cursor
+
+    def message(self, account_id: int, message_id: int) -> bytes | None:
+        return _message_body(
+            self._cursor().execute(STORED_ONE_SQL, (message_id, account_id)).fetchall()
+        )
+
+    def text_message(self, account_id: int, text_message_id: int) -> bytes | None:
+        cursor = self._cursor().execute(TEXT_MESSAGE_SQLITE, (text_message_id, account_id))
+        return _text_message_body(cursor.fetchall())
+
+    def message_range(
+        self, account_id: int, from_date: date | None, to_date: date | None, most: int
+    ) -> bytes | None:
+        cursor = self._cursor()
+        found = cursor.execute(ACCOUNT_ZONE_SQL, (account_id,)).fetchall()
+        if not found:
+            return None
+        timezone, number = found[0]
+        query = _range_query(account_id, timezone, from_date, to_date)
+        sql, params = range_statement(query, timezone, most + 1, "sqlite")
+        return _range_body(cursor.execute(sql, params).fetchall(), number, most)
+
+    def discard(self) -> None:
+        """Forget this thread's cursor after an error; the next read opens a new one."""
+        self._local.cursor = None
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+        self._local = threading.local()
+
+
+class _LoopConnections:
+    """The async connections of one event loop: idle ones, and how many exist."""
+
+    def __init__(self, size: int) -> None:
+        self.idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
+        self.size = size
+        self.opened: list[psycopg.AsyncConnection[Any]] = []
+
+
+class PostgresReads:
+    """Reads awaited on up to `size` async connections per event loop."""
+
+    def __init__(self, engine: Engine, *, size: int) -> None:
+        url = engine.url.set(drivername="postgresql")
+        self.conninfo = url.render_as_string(hide_password=False)
+        self.size = max(1, size)
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnections] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    async def fetch(self, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
+        """Run one statement on one of this loop's connections; return its rows."""
+        loop = asyncio.get_running_loop()
+        mine = self._loops.get(loop)
+        if mine is None:
+            with self._lock:
+                mine = self._loops.setdefault(loop, _LoopConnections(self.size))
+        if mine.idle.empty() and len(mine.opened) < mine.size:
+            connection = await psycopg.AsyncConnection.connect(
+                self.conninfo, autocommit=True, prepare_threshold=0, connect_timeout=5
+            )
+            mine.opened.append(connection)
+        else:
+            connection = await mine.idle.get()
+        try:
+            cursor = await connection.execute(sql, params, binary=True)
+            rows = await cursor.fetchall()
+        except BaseException:
+            # A broken or cancelled connection is not reused.
+            mine.opened.remove(connection)
+            connection.pgconn.finish()
+            raise
+        mine.idle.put_nowait(connection)
+        return rows
+
+    async def message(self, account_id: int, message_id: int) -> bytes | None:
+        return _message_body(await self.fetch(STORED_ONE_POSTGRES_SQL, (message_id, account_id)))
+
+    async def text_message(self, account_id: int, text_message_id: int) -> bytes | None:
+        rows = await self.fetch(TEXT_MESSAGE_POSTGRES, (text_message_id, account_id))
+        return _text_message_body(rows)
+
+    async def message_range(
+        self, account_id: int, from_date: date | None, to_date: date | None, most: int
+    ) -> bytes | None:
+        found = await self.fetch(ACCOUNT_ZONE_SQL.replace("?", "%s"), (account_id,))
+        if not found:
+            return None
+        timezone, number = found[0]
+        query = _range_query(account_id, timezone, from_date, to_date)
+        sql, params = range_statement(query, timezone, most + 1, "postgresql")
+        return _range_body(await self.fetch(sql, tuple(params)), number, most)
+
+    def close(self) -> None:
+        """Close every connection (synchronously: libpq's finish needs no event loop)."""
+        with self._lock:
+            loops = list(self._loops.values())
+            self._loops = weakref.WeakKeyDictionary()
+        for mine in loops:
+            for connection in mine.opened:
+                connection.pgconn.finish()
+            mine.opened.clear()
