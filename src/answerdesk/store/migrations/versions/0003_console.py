@@ -67,7 +67,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_password_links")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_password_links_token_hash")),
     )
-    op.create_index(op.f("ix_password_links_user_id"), "password_links", ["user_id"], unique=False)
+    op.create_index(
+        op.f("ix_password_links_user_id"), "password_links", ["user_id"], unique=False
+    )
     op.create_table(
         "audit_log",
         sa.Column("id", Id, nullable=False),
