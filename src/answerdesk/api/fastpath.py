@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,8 +51,6 @@ from answerdesk.ratelimit_shared import SharedWindowLimiter
 from answerdesk.store.engine import is_sqlite
 from answerdesk.tokens import LAST_USED_RESOLUTION, Principal, hash_token
 
-log = logging.getLogger("answerdesk.requests")
-
 _JSON_TYPE = (b"content-type", b"application/json; charset=utf-8")
 #: A verified token must stay good at least this long for the fast path to use
 #: it, so neither its cache entry nor `last_used_at` can lapse mid-request.
@@ -69,7 +66,7 @@ _SEEN_SIZE = 10_000
 
 
 class _Route:
-    """One hot route: how to read its row and what the full path calls it in metrics."""
+    """One hot route, under the name the full path's metrics give it."""
 
     def __init__(self, name: str, metrics: HttpMetrics) -> None:
         self.name = name
@@ -78,7 +75,7 @@ class _Route:
 
 
 class HotReads:
-    """The fast path for single-item reads; see the module docstring."""
+    """The fast path for the hottest reads; see the module docstring."""
 
     def __init__(
         self,
