@@ -129,11 +129,17 @@ class SqliteReads:
 
 
 class _LoopConnections:
-    """The async connections of one event loop: idle ones, and how many exist."""
+    """One event loop's connections: a queue of idle ones and free slots (None).
+
+    Taking from the queue before connecting caps them at `size` however many
+    requests arrive at once, and a connection that breaks gives its slot
+    back, so a request waiting for one is never left waiting for nothing.
+    """
 
     def __init__(self, size: int) -> None:
-        self.idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
-        self.size = size
+        self.idle: asyncio.Queue[psycopg.AsyncConnection[Any] | None] = asyncio.Queue()
+        for _ in range(size):
+            self.idle.put_nowait(None)
         self.opened: list[psycopg.AsyncConnection[Any]] = []
 
 
@@ -156,20 +162,24 @@ class PostgresReads:
         if mine is None:
             with self._lock:
                 mine = self._loops.setdefault(loop, _LoopConnections(self.size))
-        if mine.idle.empty() and len(mine.opened) < mine.size:
-            connection = await psycopg.AsyncConnection.connect(
-                self.conninfo, autocommit=True, prepare_threshold=0, connect_timeout=5
-            )
+        connection = await mine.idle.get()
+        if connection is None:
+            try:
+                connection = await psycopg.AsyncConnection.connect(
+                    self.conninfo, autocommit=True, prepare_threshold=0, connect_timeout=5
+                )
+            except BaseException:
+                mine.idle.put_nowait(None)
+                raise
             mine.opened.append(connection)
-        else:
-            connection = await mine.idle.get()
         try:
             cursor = await connection.execute(sql, params, binary=True)
             rows = await cursor.fetchall()
         except BaseException:
-            # A broken or cancelled connection is not reused.
+            # A broken or cancelled connection is not reused; its slot is.
             mine.opened.remove(connection)
             connection.pgconn.finish()
+            mine.idle.put_nowait(None)
             raise
         mine.idle.put_nowait(connection)
         return rows
