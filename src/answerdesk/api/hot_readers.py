@@ -129,7 +129,7 @@ class SqliteReads:
 
 
 class _LoopConnections:
-    """One event loop's connections: a queue of idle ones and free slots (None).
+    """One event loop's connections: a stack of idle ones above free slots (None).
 
     Taking from the queue before connecting caps them at `size` however many
     requests arrive at once, and a connection that breaks gives its slot
@@ -137,7 +137,9 @@ class _LoopConnections:
     """
 
     def __init__(self, size: int) -> None:
-        self.idle: asyncio.Queue[psycopg.AsyncConnection[Any] | None] = asyncio.Queue()
+        # Last in, first out: the connection used last is reused, and free
+        # slots (below them) are only taken when every open one is busy.
+        self.idle: asyncio.LifoQueue[psycopg.AsyncConnection[Any] | None] = asyncio.LifoQueue()
         for _ in range(size):
             self.idle.put_nowait(None)
         self.opened: list[psycopg.AsyncConnection[Any]] = []
