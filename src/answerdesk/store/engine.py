@@ -20,9 +20,6 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Open SQLite connections kept per process (a file handle and a page cache each).
 SQLITE_POOL_SIZE = 48
 WRITE_OPTION = "answerdesk_write"
-#: How much of a SQLite file each connection may read through a memory map
-#: (address space, not memory: pages are shared with the OS's file cache).
-SQLITE_MMAP_BYTES = 1024 * 1024 * 1024
 
 
 def _normalise_url(url: str) -> sa.URL:
@@ -42,9 +39,6 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    # Reads map the file instead of copying each page through read() and the
-    # page cache: a single message by id took ~20% less CPU (issue 7).
-    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
