@@ -143,7 +143,7 @@ def test_unexpected_errors_carry_the_request_id(
     def crash(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(sell.text_messages, "list_text_messages", crash)
+    monkeypatch.setattr(sell.text_messages, "api_page", crash)
     monkeypatch.setattr(messages_api, "parse_list_params", crash)
     sold = http.get(TEXTS, headers=world.client.bearer)
     assert sold.status_code == 500

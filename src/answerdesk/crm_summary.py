@@ -1,7 +1,7 @@
 """What the console shows of one CRM record beyond the CRM's own reads: its open deals.
 
-`crm.deals.open_deal_ids` gives ids (all the API needs); a person looking at
-a lead wants the deals' names and values too.
+The API reads only open deals' ids (with each text message, `crm.single`);
+a person looking at a lead wants the deals' names and values too.
 """
 
 from __future__ import annotations

@@ -26,13 +26,15 @@ from answerdesk.api.responses import JSONBytesResponse
 from answerdesk.crm import people, text_messages
 from answerdesk.crm.paging import Page, PageRequest
 from answerdesk.crm.records import ContactNotFound, LeadNotFound, RecordType
-from answerdesk.crm.single import text_message_object
-from answerdesk.crm.wire import contact_data, lead_data, text_message_data
+from answerdesk.crm.single import text_message_from_row, text_message_object
+from answerdesk.crm.wire import contact_data, lead_data
 from answerdesk.errors import InvalidCredentials
 from answerdesk.store.engine import is_sqlite, read_transaction
 from answerdesk.tokens import hash_token
 
 TEXT_MESSAGE = "text_message"
+#: Every list item's `meta`: one shared dict, since orjson only reads it.
+_TEXT_META = {"type": TEXT_MESSAGE}
 
 
 def _account_id(request: Request) -> tuple[Engine, int]:
@@ -65,8 +67,34 @@ def _item(data: dict[str, Any], kind: str) -> dict[str, Any]:
     return {"data": data, "meta": {"type": kind}}
 
 
-def list_text_messages(request: Request) -> Response:
-    """`GET /v2/text_messages`: newest first unless `sort_by=id:asc`."""
+def _cached_bearer(request: Request) -> bool:
+    """Tell whether this request's Bearer token was verified moments ago and needs no write."""
+    token = bearer_token(request)
+    if token is None:
+        return False
+    principal = token_cache(request).get(hash_token(token))
+    return principal is not None and not principal.needs_touch(clock.utcnow())
+
+
+async def list_text_messages(request: Request) -> Response:
+    """`GET /v2/text_messages`: newest first unless `sort_by=id:asc`.
+
+    Like the single text message, on SQLite with a token verified moments
+    ago it runs on the event loop: a page is at most 101 indexed rows of a
+    local file (~0.3 ms of reading). In the thread pool, `sqlite3` lets go
+    of the GIL for every row it steps, and with 32 requests in flight each
+    of those became a contended hand-off between threads: ~350 futex calls
+    and ~6 ms of system time per page, 6-10x the cost of the whole answer
+    on the loop. Anything that may wait (PostgreSQL, a token to look up or
+    touch) runs in the thread pool.
+    """
+    if is_sqlite(request.app.state.engine) and _cached_bearer(request):
+        return _list_text_messages(request)
+    return await run_in_threadpool(_list_text_messages, request)
+
+
+def _list_text_messages(request: Request) -> Response:
+    """Read the page and its deals in one statement; render each row as the single one is."""
     engine, account_id = _account_id(request)
     params = request.query_params
     _field, descending = sell_params.sort_by(params, ("id",), descending=True)
@@ -77,20 +105,9 @@ def list_text_messages(request: Request) -> Response:
         resource=sell_params.resource(params),
         descending=descending,
     )
-    with read_transaction(engine) as connection:
-        page = text_messages.list_text_messages(connection, query)
-        paired = text_messages.with_deals(connection, page.rows)
-    items = [_item(text_message_data(row, deal_ids), TEXT_MESSAGE) for row, deal_ids in paired]
+    page = text_messages.api_page(engine, query)
+    items = [{"data": text_message_from_row(row), "meta": _TEXT_META} for row in page.rows]
     return _collection(request, items, query.page, page)
-
-
-def _cached_bearer(request: Request) -> bool:
-    """Tell whether this request's Bearer token was verified moments ago and needs no write."""
-    token = bearer_token(request)
-    if token is None:
-        return False
-    principal = token_cache(request).get(hash_token(token))
-    return principal is not None and not principal.needs_touch(clock.utcnow())
 
 
 async def show_text_message(request: Request) -> Response:

@@ -18,27 +18,6 @@ def iso_utc(value: datetime | None) -> str | None:
     return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
 
 
-def text_message_data(row: Any, deal_ids: list[int]) -> dict[str, Any]:
-    """Render a text message row; `send_at` repeats `sent_at` as the document spells it."""
-    sent_at = iso_utc(row.sent_at)
-    none = row.resource_type == "none"
-    return {
-        "id": row.id,
-        "user_id": row.user_id,
-        "user_phone_number": row.user_phone_number,
-        "content": row.content,
-        "incoming": bool(row.incoming),
-        "resource_phone_number": row.resource_phone_number,
-        "resource_type": row.resource_type,
-        "resource_id": None if none else row.resource_id,
-        "associated_deal_ids": deal_ids,
-        "sent_at": sent_at,
-        "send_at": sent_at,
-        "updated_at": iso_utc(row.updated_at),
-        "created_at": iso_utc(row.created_at),
-    }
-
-
 def lead_data(row: Any) -> dict[str, Any]:
     """Render a lead row."""
     return {
