@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
 from answerdesk.api.hot_readers import PostgresReads
 from answerdesk.store.engine import is_sqlite
+
+
+T = TypeVar("T")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on a fresh event loop in its own thread (another test's loop may be running here)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -29,7 +40,7 @@ def test_many_requests_at_once_share_at_most_size_connections(reads: PostgresRea
         assert len(mine.opened) <= 2
         return [rows[0][0] for rows in results]
 
-    assert asyncio.run(main()) == list(range(12))
+    assert run(main()) == list(range(12))
 
 
 def test_broken_connections_give_their_slots_back(reads: PostgresReads) -> None:
@@ -49,7 +60,7 @@ def test_broken_connections_give_their_slots_back(reads: PostgresReads) -> None:
         assert len(mine.opened) <= 2
         return [rows[0][0] for rows in again]
 
-    assert asyncio.run(main()) == list(range(6))
+    assert run(main()) == list(range(6))
 
 
 def test_close_closes_every_connection(reads: PostgresReads) -> None:
@@ -57,6 +68,6 @@ def test_close_closes_every_connection(reads: PostgresReads) -> None:
         await asyncio.gather(*(reads.fetch("SELECT 1", ()) for _ in range(3)))
         return list(reads._loops[asyncio.get_running_loop()].opened)
 
-    opened = asyncio.run(main())
+    opened = run(main())
     reads.close()
     assert opened and all(connection.closed for connection in opened)
