@@ -12,7 +12,6 @@ import pytest
 from answerdesk.api.hot_readers import PostgresReads
 from answerdesk.store.engine import is_sqlite
 
-
 T = TypeVar("T")
 
 
