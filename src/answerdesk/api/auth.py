@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
@@ -137,22 +137,6 @@ def _verify(engine: Engine, request: Request, token: str) -> Principal:
             touch_last_used(connection, token_id=principal.token_id)
         cache.refresh(digest, replace(principal, last_used_at=now))
     return principal
-
-
-def cached_client(request: Request) -> bool:
-    """Tell whether authenticating this Messages API call needs no database at all.
-
-    True when its token was verified moments ago and its `last_used_at` is
-    fresh: the caller may then answer without leaving the event loop.
-    """
-    token = request.headers.get("x-api-token", "").strip()
-    if not token:
-        return False
-    # With a second to spare, so neither the entry's age nor `last_used_at`
-    # can turn into a database call between this check and the request.
-    principal = token_cache(request).get(hash_token(token), margin=1.0)
-    soon = clock.utcnow() + timedelta(seconds=1)
-    return principal is not None and not principal.needs_touch(soon)
 
 
 def _reject_query_credentials(request: Request) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from answerdesk.accounts import get_account
-from answerdesk.api.auth import cached_client, client_from_headers
+from answerdesk.api.auth import client_from_headers
 from answerdesk.api.params import parse_id, parse_list_params
 from answerdesk.api.responses import JSON_TYPE, JSONBytesResponse
 from answerdesk.config import Settings
@@ -24,7 +23,7 @@ from answerdesk.messages import (
     local_day_range,
     message_wire,
 )
-from answerdesk.store.engine import is_sqlite, read_transaction
+from answerdesk.store.engine import read_transaction
 
 
 def _json_array(first: WireChunk, chunks: Iterator[WireChunk]) -> Iterator[bytes]:
@@ -87,7 +86,13 @@ def list_messages(request: Request) -> Response:
     return JSONBytesResponse(b"[" + first.body + b"]", headers=headers)
 
 
-def _show(request: Request) -> Response:
+def show_message(request: Request) -> Response:
+    """One message of the caller's account; any other id is not found.
+
+    The common case (a GET with a token verified moments ago) never gets
+    here: the fast path (api/fastpath.py) answers it. This is the full
+    path for the rest, run in the thread pool like every sync endpoint.
+    """
     engine: Engine = request.app.state.engine
     principal = client_from_headers(engine, request)
     assert principal.account_id is not None  # client users always have one
@@ -98,20 +103,6 @@ def _show(request: Request) -> Response:
     if request.method == "HEAD":
         return Response(media_type=JSON_TYPE)
     return JSONBytesResponse(body)
-
-
-async def show_message(request: Request) -> Response:
-    """One message of the caller's account; any other id is not found.
-
-    On SQLite, with a token verified moments ago, the answer is one indexed
-    read of a local file (tens of microseconds): it runs right here on the
-    event loop, saving the thread hand-off that would cost more than the
-    read. Anything that may wait (a network database, a token to look up or
-    to touch) runs in the thread pool as before.
-    """
-    if is_sqlite(request.app.state.engine) and cached_client(request):
-        return _show(request)
-    return await run_in_threadpool(_show, request)
 
 
 def routes() -> list[BaseRoute]:

@@ -110,21 +110,12 @@ def _list_text_messages(request: Request) -> Response:
     return _collection(request, items, query.page, page)
 
 
-async def show_text_message(request: Request) -> Response:
+def show_text_message(request: Request) -> Response:
     """`GET /v2/text_messages/{id}`: one of the account's text messages.
 
-    On SQLite, with a token verified moments ago, the answer is two indexed
-    reads of a local file (well under a millisecond): it runs on the event
-    loop, saving a thread hand-off that costs more than the reads. Anything
-    that may wait (PostgreSQL, a token to look up or touch) runs in the
-    thread pool.
+    The common case is the fast path's (api/fastpath.py); this is the full
+    path for the rest, in the thread pool.
     """
-    if is_sqlite(request.app.state.engine) and _cached_bearer(request):
-        return _show_text_message(request)
-    return await run_in_threadpool(_show_text_message, request)
-
-
-def _show_text_message(request: Request) -> Response:
     engine, account_id = _account_id(request)
     text_message_id = sell_params.path_id(request.path_params["id"])
     if text_message_id is None:
