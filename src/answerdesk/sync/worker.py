@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -136,27 +137,52 @@ def run_worker(
     (the database is down, say) is logged and tried again after a pause;
     with `once` it is raised instead.
     """
+
+    def step() -> tuple[int, bool]:
+        result = carry_batch(engine, batch_size=batch_size, policy=policy)
+        CARRIED.inc(result.carried)
+        return result.carried, result.claimed > 0
+
+    return poll_until_stopped(step, stop=stop, once=once, idle_wait=idle_wait, what="carrying")
+
+
+def poll_until_stopped(
+    step: Callable[[], tuple[int, bool]],
+    *,
+    stop: threading.Event | None,
+    once: bool,
+    idle_wait: float,
+    what: str,
+    logger: logging.Logger = log,
+) -> int:
+    """Run `step` until `stop` is set (with `once`, until it finds nothing); sum its counts.
+
+    `step` returns how much it did and whether it found work. When it found
+    none the loop waits `idle_wait`; when it raises, the error is logged and
+    tried again after a pause that doubles up to a minute (with `once` it is
+    raised instead), so a database outage is ridden out, not spun on.
+    The CRM worker and the webhook deliverer both run this way.
+    """
     stop = stop or threading.Event()
-    carried = 0
+    total = 0
     pause = idle_wait
     while not stop.is_set():
         try:
-            result = carry_batch(engine, batch_size=batch_size, policy=policy)
+            done, found = step()
         except Exception:
             if once:
                 raise
-            log.exception("carrying failed; trying again in %.1f s", pause)
+            logger.exception("%s failed; trying again in %.1f s", what, pause)
             stop.wait(pause)
             pause = min(pause * 2, 60.0)
             continue
         pause = idle_wait
-        carried += result.carried
-        CARRIED.inc(result.carried)
-        if result.claimed == 0:
+        total += done
+        if not found:
             if once:
                 break
             stop.wait(idle_wait)
-    return carried
+    return total
 
 
 class WorkerThread:

@@ -13,7 +13,7 @@ import threading
 from sqlalchemy.engine import Engine
 
 from answerdesk.config import Settings
-from answerdesk.sync.worker import WorkerThread
+from answerdesk.sync.worker import WorkerThread, poll_until_stopped
 from answerdesk.webhooks.crypto import fernet
 from answerdesk.webhooks.delivery import deliver_due
 
@@ -32,26 +32,14 @@ def run_deliverer(
     idle_wait: float = IDLE_WAIT,
 ) -> int:
     """Deliver until `stop` is set (with `once`, until nothing is due); return how many tries."""
-    stop = stop or threading.Event()
-    tried = 0
-    pause = idle_wait
-    while not stop.is_set():
-        try:
-            count = deliver_due(engine, settings)
-        except Exception:
-            if once:
-                raise
-            log.exception("webhook delivery failed; trying again in %.1f s", pause)
-            stop.wait(pause)
-            pause = min(pause * 2, 60.0)
-            continue
-        pause = idle_wait
-        tried += count
-        if count == 0:
-            if once:
-                break
-            stop.wait(idle_wait)
-    return tried
+
+    def step() -> tuple[int, bool]:
+        count = deliver_due(engine, settings)
+        return count, count > 0
+
+    return poll_until_stopped(
+        step, stop=stop, once=once, idle_wait=idle_wait, what="webhook delivery", logger=log
+    )
 
 
 def start_deliverer_thread(
