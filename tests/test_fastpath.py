@@ -24,6 +24,7 @@ from answerdesk.app import create_app
 from answerdesk.config import Settings
 from answerdesk.store.engine import write_transaction
 from answerdesk.store.tables import api_tokens, messages
+from answerdesk.tokens import LAST_USED_RESOLUTION
 from tests.crm_support import carry_all
 from tests.factories import ClientLogin, Desk
 
@@ -228,6 +229,32 @@ def test_last_used_is_still_written(
         used = connection.execute(sa.select(api_tokens.c.last_used_at)).scalars().all()
     assert any(value is not None and value >= later - timedelta(seconds=1) for value in used)
 
+
+@pytest.mark.parametrize("before_stale", [2.5, 1.5, 0.5])
+def test_no_gap_before_last_used_goes_stale(
+    http: TestClient,
+    spy: Spy,
+    world: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    before_stale: float,
+) -> None:
+    """Whenever the fast path steps aside for `last_used_at`, the full path writes it.
+
+    Found by profiling (issue 7): the fast path stopped 2 s before the full
+    path would write `last_used_at`, so for 2 s of every minute every request
+    of a busy token took the slow way.
+    """
+    _account, login, message_id, _text = world
+    path = f"/v1/messages/{message_id}"
+    http.get(path, headers=login.headers)  # verifies and touches the token
+    at = clock.utcnow() + LAST_USED_RESOLUTION - timedelta(seconds=before_stale)
+    monkeypatch.setattr(clock, "utcnow", lambda: at)
+    for _ in range(2):
+        assert http.get(path, headers=login.headers).status_code == 200
+    answered = spy.answered
+    for _ in range(3):
+        assert http.get(path, headers=login.headers).status_code == 200
+    assert spy.answered == answered + 3
 
 def test_rate_limit_counts_each_request_once(settings: Settings, engine: Any, world: Any) -> None:
     _account, login, message_id, _text = world

@@ -52,8 +52,8 @@ from answerdesk.store.engine import is_sqlite
 from answerdesk.tokens import LAST_USED_RESOLUTION, Principal, hash_token
 
 _JSON_TYPE = (b"content-type", b"application/json; charset=utf-8")
-#: A verified token must stay good at least this long for the fast path to use
-#: it, so neither its cache entry nor `last_used_at` can lapse mid-request.
+#: A token that expires within this long is left to the full path, so it
+#: cannot expire mid-request.
 _MARGIN = timedelta(seconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LIST_PATHS = frozenset({"/v1/messages", "/v2/messages"})
@@ -305,13 +305,15 @@ def _range_params(query: bytes) -> ListParams | None:
 def _good_until(principal: Principal) -> datetime:
     """When a verified token stops being usable without the database.
 
-    A margin before `last_used_at` goes stale (the full path then writes it)
-    or the token expires, so neither can happen during a fast answer.
+    Exactly when the full path would write `last_used_at` (`needs_touch`):
+    stopping any earlier left a gap in which neither path wrote it, so every
+    request of a busy token took the slow way for seconds of each minute.
+    Expiry keeps a margin, so a token never expires during a fast answer.
     """
     until = principal.last_used_at + LAST_USED_RESOLUTION if principal.last_used_at else _EPOCH
     if principal.expires_at is not None:
-        until = min(until, principal.expires_at)
-    return until - _MARGIN - timedelta(seconds=_SEEN_SECONDS)
+        until = min(until, principal.expires_at - _MARGIN)
+    return until
 
 
 def _bearer(header: str) -> str | None:
