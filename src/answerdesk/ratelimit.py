@@ -141,6 +141,8 @@ class SlidingWindowLimiter:
         With `record`, this limits events that are only known afterwards
         (a failed token check): refuse while over, count when one happens.
         """
+        if key not in self._counts:
+            return  # nothing counted: under any limit (and nothing is stored for it)
         self._count(key, refuse=True, add=False)
 
     def record(self, key: str) -> None:

@@ -70,8 +70,8 @@ class _Route:
 
     def __init__(self, name: str, metrics: HttpMetrics) -> None:
         self.name = name
-        self.count_ok = metrics.requests.labels(name, "GET", "200")
-        self.latency = metrics.latency.labels(name, "GET")
+        self.count_ok = metrics.count(name, "GET", "200")
+        self.latency = metrics.latency(name, "GET")
 
 
 class HotReads:
@@ -144,12 +144,19 @@ class HotReads:
             if name in _WANTED_HEADERS and name not in found:
                 found[name] = value
         principal = self._principal(found, sell=route is self._text_message)
-        if principal is None:
+        if principal is None or principal.account_id is None:
             return False
+        account_id: int = principal.account_id
         try:
-            body = await self._read(route, principal.account_id, item_id, range_params)
-            if body is None or not await self._admit(principal, scope):
-                return False
+            if self._sqlite is not None:
+                # Synchronous: a local read takes microseconds, a coroutine costs more.
+                body = self._read_sqlite(self._sqlite, route, account_id, item_id, range_params)
+                if body is None or not self._admit(principal, scope):
+                    return False
+            else:
+                body = await self._read_postgres(route, account_id, item_id, range_params)
+                if body is None or not await self._admit_shared(principal, scope):
+                    return False
         except READ_ERRORS:
             # Whatever went wrong, the full path reports it properly.
             if self._sqlite is not None:
@@ -169,7 +176,7 @@ class HotReads:
         )
         await send({"type": "http.response.body", "body": body})
         elapsed = time.perf_counter() - started
-        route.count_ok.inc()
+        route.count_ok.add()
         route.latency.observe(elapsed)
         if self.access_log:
             token = current_request_id.set(rid)
@@ -177,21 +184,32 @@ class HotReads:
             current_request_id.reset(token)
         return True
 
-    async def _read(
-        self, route: _Route, account_id: Any, item_id: int, range_params: ListParams | None
+    def _read_sqlite(
+        self,
+        reads: SqliteReads,
+        route: _Route,
+        account_id: int,
+        item_id: int,
+        range_params: ListParams | None,
     ) -> bytes | None:
-        """The answer's body from this database's reader, or None to step aside."""
+        """The answer's body from SQLite, or None to step aside."""
         if range_params is not None:
-            days = (account_id, range_params.from_date, range_params.to_date, self.list_rows)
-            if self._sqlite is not None:
-                return self._sqlite.message_range(*days)
-            assert self._postgres is not None
-            return await self._postgres.message_range(*days)
-        if self._sqlite is not None:
-            if route is self._message:
-                return self._sqlite.message(account_id, item_id)
-            return self._sqlite.text_message(account_id, item_id)
+            return reads.message_range(
+                account_id, range_params.from_date, range_params.to_date, self.list_rows
+            )
+        if route is self._message:
+            return reads.message(account_id, item_id)
+        return reads.text_message(account_id, item_id)
+
+    async def _read_postgres(
+        self, route: _Route, account_id: int, item_id: int, range_params: ListParams | None
+    ) -> bytes | None:
+        """The answer's body from PostgreSQL, or None to step aside."""
         assert self._postgres is not None
+        if range_params is not None:
+            return await self._postgres.message_range(
+                account_id, range_params.from_date, range_params.to_date, self.list_rows
+            )
         if route is self._message:
             return await self._postgres.message(account_id, item_id)
         return await self._postgres.text_message(account_id, item_id)
@@ -249,14 +267,29 @@ class HotReads:
             return None
         return principal
 
-    async def _admit(self, principal: Principal, scope: Scope) -> bool:
+    def _admit(self, principal: Principal, scope: Scope) -> bool:
         """Apply the full path's rate limits; False if either refuses (nothing counted).
 
         The address's failed-check limit is only read, and a refused hit of
         the token's limit counts nothing, so the full path, answering
-        instead, refuses it again in the API's own envelope. Limiters kept in
-        PostgreSQL are asked on the fast path's own async connection.
+        instead, refuses it again in the API's own envelope. On SQLite the
+        limiters are this process's own (a shared one would still work here,
+        by its own round trip).
         """
+        failures: Limiter | None = self._state.get("auth_failure_limiter")
+        tokens: Limiter | None = self._state.get("api_limiter")
+        try:
+            if failures is not None:
+                client = scope.get("client")
+                failures.check(f"auth-failure:{client[0] if client else 'unknown'}")
+            if tokens is not None:
+                tokens.hit(f"token:{principal.token_id}")
+        except RateLimited:
+            return False
+        return True
+
+    async def _admit_shared(self, principal: Principal, scope: Scope) -> bool:
+        """`_admit` on PostgreSQL: limiters kept there are asked on the fast path's connections."""
         failures: Limiter | None = self._state.get("auth_failure_limiter")
         tokens: Limiter | None = self._state.get("api_limiter")
         try:
