@@ -330,8 +330,8 @@ def test_access_log_line_for_fast_answers(
 def _break_connections(hot: HotReads) -> None:
     """Close the fast path's connections under it (those of the client's event loop)."""
     if hot._sqlite is not None:
-        for connection in hot._sqlite._opened:
-            connection.close()
+        for held in hot._sqlite._opened:
+            held.connection.close()
     if hot._postgres is not None:
         for loop_connections in hot._postgres._loops.values():
             for pg in loop_connections.opened:

@@ -1,4 +1,8 @@
-"""The fast path's PostgreSQL connections: capped per event loop, and self-healing."""
+"""The fast path's own connections.
+
+PostgreSQL: capped per event loop, and self-healing. SQLite: a read snapshot
+held across reads on an event loop sees every commit, and is let go when idle.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
+import sqlalchemy as sa
 
-from answerdesk.api.hot_readers import PostgresReads
-from answerdesk.store.engine import is_sqlite
+from answerdesk.api.hot_readers import SNAPSHOT_SECONDS, PostgresReads, SqliteReads
+from answerdesk.store.engine import is_sqlite, write_transaction
+from tests.factories import Desk
 
 T = TypeVar("T")
 
@@ -70,3 +76,103 @@ def test_close_closes_every_connection(reads: PostgresReads) -> None:
     opened = run(main())
     reads.close()
     assert opened and all(connection.closed for connection in opened)
+
+
+@pytest.fixture
+def sqlite_reads(engine: Any) -> Any:
+    if not is_sqlite(engine):
+        pytest.skip("SQLite's read snapshots")
+    readers = SqliteReads(engine)
+    yield readers
+    readers.close()
+
+
+def _rewrite(engine: Any, message_id: int, old: str, new: str) -> None:
+    """Change a stored render from another connection, as another process would."""
+    with write_transaction(engine) as connection:
+        connection.execute(
+            sa.text("UPDATE messages SET wire = replace(wire, :old, :new) WHERE id = :id"),
+            {"old": old, "new": new, "id": message_id},
+        )
+
+
+def test_a_held_snapshot_still_sees_every_commit(
+    sqlite_reads: SqliteReads, desk: Desk, engine: Any
+) -> None:
+    account = desk.account()
+    message_id = desk.take(account, "first words")
+
+    async def main() -> list[bytes | None]:
+        bodies = [sqlite_reads.message(account.id, message_id)]
+        held = sqlite_reads._local.held
+        assert held.connection.in_transaction  # the snapshot is held between reads
+        bodies.append(sqlite_reads.message(account.id, message_id))
+        _rewrite(engine, message_id, "first words", "second words")
+        bodies.append(sqlite_reads.message(account.id, message_id))
+        later = desk.take(account, "a newer message")
+        bodies.append(sqlite_reads.message(account.id, later))
+        return bodies
+
+    first, again, changed, newer = run(main())
+    assert first is not None and b"first words" in first and again == first
+    assert changed is not None and b"second words" in changed
+    assert newer is not None and b"a newer message" in newer
+
+
+def test_an_idle_snapshot_is_let_go(sqlite_reads: SqliteReads, desk: Desk, engine: Any) -> None:
+    account = desk.account()
+    message_id = desk.take(account)
+
+    def checkpoint_is_blocked() -> bool:
+        with engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+        return bool(busy)
+
+    async def main() -> tuple[bool, bool, bool]:
+        sqlite_reads.message(account.id, message_id)
+        _rewrite(engine, message_id, "Please", "Kindly")  # WAL frames the snapshot predates
+        sqlite_reads.message(account.id, message_id)
+        desk.take(account)
+        held = sqlite_reads._local.held.connection.in_transaction
+        blocked = checkpoint_is_blocked()
+        await asyncio.sleep(SNAPSHOT_SECONDS + 0.2)
+        return held, blocked, sqlite_reads._local.held.connection.in_transaction
+
+    held, blocked, still_held = run(main())
+    assert held and blocked  # a checkpoint cannot finish past a held snapshot...
+    assert not still_held
+    assert not checkpoint_is_blocked()  # ...and can once it is let go
+
+
+def test_outside_an_event_loop_each_read_stands_alone(
+    sqlite_reads: SqliteReads, desk: Desk
+) -> None:
+    account = desk.account()
+    message_id = desk.take(account)
+
+    def read() -> tuple[bytes | None, bool]:
+        body = sqlite_reads.message(account.id, message_id)
+        return body, sqlite_reads._local.held.connection.in_transaction
+
+    with ThreadPoolExecutor(1) as pool:  # a thread with no event loop (this one may have one)
+        body, in_transaction = pool.submit(read).result()
+    assert body is not None
+    assert not in_transaction
+
+
+def test_discard_closes_the_connection_and_its_snapshot(
+    sqlite_reads: SqliteReads, desk: Desk
+) -> None:
+    account = desk.account()
+    message_id = desk.take(account)
+
+    async def main() -> Any:
+        sqlite_reads.message(account.id, message_id)
+        held = sqlite_reads._local.held
+        sqlite_reads.discard()
+        assert sqlite_reads.message(account.id, message_id) is not None  # a new connection
+        return held
+
+    old = run(main())
+    with pytest.raises(Exception, match="closed"):
+        old.connection.execute("SELECT 1")

@@ -15,6 +15,8 @@ such row for this account, or a stored render that is stale).
 from __future__ import annotations
 
 import asyncio
+import mmap
+import os
 import sqlite3
 import threading
 import weakref
@@ -71,29 +73,100 @@ def _range_body(rows: list[Any], number: str, most: int) -> bytes | None:
     return None if len(rows) > most else joined_wires(rows, number)
 
 
+#: The WAL index's header (https://www.sqlite.org/walformat.html, "the
+#: WAL-index header"): its first copy, at the start of the `-shm` file.
+_WAL_INDEX_HEADER = 48
+#: The longest a read snapshot is held. Held snapshots keep a checkpoint from
+#: moving past them, so an idle server must not keep one.
+SNAPSHOT_SECONDS = 0.25
+
+
+class _Held:
+    """One thread's connection, and the read snapshot it may be holding."""
+
+    __slots__ = ("connection", "cursor", "generation", "header", "index")
+
+    def __init__(self, connection: sqlite3.Connection, index: mmap.mmap | None) -> None:
+        self.connection = connection
+        self.cursor = connection.cursor()
+        #: The WAL index header read just before the held snapshot began, or
+        #: None when no snapshot is held.
+        self.header: bytes | None = None
+        self.index = index
+        self.generation = 0
+
+
 class SqliteReads:
-    """Reads on a cursor kept per thread (the event loop's, in a server)."""
+    """Reads on a connection kept per thread (the event loop's, in a server).
+
+    Each statement on its own would begin and end a read transaction: a
+    shared lock taken and dropped on the database file and the file's size
+    asked, three system calls that cost more than the read (issue 7's
+    profile). On an event loop, the connection instead holds one read
+    snapshot across reads, for as long as no transaction has been committed
+    since it began: SQLite itself publishes every commit by rewriting the
+    WAL index header in the shared-memory file, so comparing those 48 bytes
+    (mapped read-only, no system call) tells exactly when a newer snapshot
+    is needed. A read therefore sees everything committed before it, as a
+    statement on its own would. A snapshot is also let go after
+    SNAPSHOT_SECONDS, so checkpoints are never held back for long.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
+        self._opened: list[_Held] = []
         self._lock = threading.Lock()
 
     def _cursor(self) -> sqlite3.Cursor:
-        cursor: sqlite3.Cursor | None = getattr(self._local, "cursor", None)
-        if cursor is not None:
-            return cursor
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None:
+            held = self._open()
+        index = held.index
+        if index is not None:
+            header = index[:_WAL_INDEX_HEADER]
+            if header != held.header:
+                self._renew(held, header)
+        return held.cursor
+
+    def _open(self) -> _Held:
         pooled = self.engine.raw_connection()
         connection = pooled.driver_connection
         assert isinstance(connection, sqlite3.Connection)
         pooled.detach()  # ours for good: the pool forgets it
         connection.execute("PRAGMA query_only=1")
+        held = _Held(connection, _map_wal_index(connection))
         with self._lock:
-            self._opened.append(connection)
-        cursor = connection.cursor()
-        self._local.cursor = cursor
-        return cursor
+            self._opened.append(held)
+        self._local.held = held
+        return held
+
+    def _renew(self, held: _Held, header: bytes) -> None:
+        """End the held snapshot, if any; hold a new one if on an event loop."""
+        if held.connection.in_transaction:
+            held.connection.rollback()
+        held.header = None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop to let it go later: each statement on its own
+        # The header was read before the snapshot begins (at the next
+        # statement), so the snapshot holds at least what it announced.
+        held.cursor.execute("BEGIN")
+        held.header = header
+        held.generation += 1
+        loop.call_later(SNAPSHOT_SECONDS, self._let_go, held, held.generation)
+
+    @staticmethod
+    def _let_go(held: _Held, generation: int) -> None:
+        """End snapshot `generation` if it is still the one held (a timer on the loop)."""
+        if held.generation == generation and held.header is not None:
+            held.header = None
+            try:
+                if held.connection.in_transaction:
+                    held.connection.rollback()
+            except sqlite3.Error:
+                pass  # a broken connection: the next read's error discards it
 
     def message(self, account_id: int, message_id: int) -> bytes | None:
         return _message_body(
@@ -117,15 +190,44 @@ class SqliteReads:
         return _range_body(cursor.execute(sql, params).fetchall(), number, most)
 
     def discard(self) -> None:
-        """Forget this thread's cursor after an error; the next read opens a new one."""
-        self._local.cursor = None
+        """Close this thread's connection after an error; the next read opens a new one."""
+        held: _Held | None = getattr(self._local, "held", None)
+        self._local.held = None
+        if held is not None:
+            with self._lock:
+                if held in self._opened:
+                    self._opened.remove(held)
+            _close(held)
 
     def close(self) -> None:
         with self._lock:
             opened, self._opened = self._opened, []
-        for connection in opened:
-            connection.close()
+        for held in opened:
+            _close(held)
         self._local = threading.local()
+
+
+def _close(held: _Held) -> None:
+    held.header = None
+    if held.index is not None:
+        held.index.close()
+    held.connection.close()
+
+
+def _map_wal_index(connection: sqlite3.Connection) -> mmap.mmap | None:
+    """The database's WAL index, mapped read-only; None if it has none (not in WAL mode)."""
+    row = connection.execute("PRAGMA journal_mode").fetchone()
+    names = connection.execute("PRAGMA database_list").fetchall()
+    path = next((name[2] for name in names if name[1] == "main"), "")
+    if not row or str(row[0]).lower() != "wal" or not path:
+        return None
+    try:
+        with open(f"{path}-shm", "rb") as file:
+            if os.fstat(file.fileno()).st_size < _WAL_INDEX_HEADER:
+                return None
+            return mmap.mmap(file.fileno(), _WAL_INDEX_HEADER, access=mmap.ACCESS_READ)
+    except OSError:
+        return None
 
 
 class _LoopConnections:
