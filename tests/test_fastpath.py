@@ -494,6 +494,46 @@ def test_an_address_over_its_failure_limit_is_refused_even_with_a_good_token(
     assert refused.json()["success"] is False
 
 
+@pytest.mark.parametrize("kind", ["message", "text_message"])
+def test_a_single_item_and_its_failure_check_are_one_statement_on_postgres(
+    settings: Settings, engine: Any, world: Any, kind: str
+) -> None:
+    """The read and the address's shared failure counters come back in one round trip."""
+    _account, login, message_id, text_id = world
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the failure counters are shared through PostgreSQL only")
+    strict = dataclasses.replace(
+        settings, auth_failure_limit=2, auth_failure_window_seconds=3600, api_rate_limit=0
+    )  # the per-token limit, when on, is one more statement (it counts)
+    app = create_app(strict, engine=engine)
+    spy = Spy(app.hot_reads)
+    reads = app.hot_reads._postgres
+    statements: list[str] = []
+    fetch = reads.fetch
+
+    async def counted(sql: str, params: Any) -> list[Any]:
+        statements.append(sql)
+        return await fetch(sql, params)
+
+    reads.fetch = counted
+    if kind == "message":
+        path, headers = f"/v1/messages/{message_id}", login.headers
+        bad = {**headers, "X-API-TOKEN": "adk_wrong"}
+    else:
+        path, headers = f"/v2/text_messages/{text_id}", login.bearer
+        bad = {"Authorization": "Bearer adk_wrong"}
+    with TestClient(app) as client:
+        first = client.get(path, headers=headers)
+        statements.clear()
+        fast = client.get(path, headers=headers)
+        assert spy.answered == 1 and len(statements) == 1
+        assert fast.content == first.content
+        assert [client.get(path, headers=bad).status_code for _ in range(3)][-1] == 429
+        refused = client.get(path, headers=headers)
+    assert refused.status_code == 429
+    assert spy.answered == 1
+
+
 def test_forwarded_addresses_are_what_the_fast_path_limits(
     settings: Settings, engine: Any, world: Any
 ) -> None:

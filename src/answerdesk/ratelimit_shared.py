@@ -26,6 +26,7 @@ would let a token make N times its limit. Here each key is one row of
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import threading
@@ -97,6 +98,15 @@ ON CONFLICT (key) DO UPDATE SET
 """
 CHECK_SQL = "SELECT window_index, hits, previous FROM rate_limit_counters WHERE key = %(key)s"
 PRUNE_SQL = "DELETE FROM rate_limit_counters WHERE stale_after <= %(now)s"
+
+
+@functools.cache
+def _with_counters(sql: str) -> str:
+    """`sql` (one of the fast path's own statements, never user input) plus a key's counters."""
+    return (
+        f"SELECT r.*, c.window_index, c.hits, c.previous FROM ({sql}) AS r "  # noqa: S608
+        "LEFT JOIN rate_limit_counters c ON c.key = %s"
+    )
 
 
 def stored_key(key: str) -> str:
@@ -173,6 +183,18 @@ class SharedWindowLimiter:
     def check_statement(self, key: str) -> tuple[str, dict[str, object], float]:
         """The statement that reads `key`'s counters, its parameters, and the time it is for."""
         return CHECK_SQL, {"key": stored_key(key)}, self._now()
+
+    def with_check(
+        self, sql: str, params: tuple[object, ...], key: str
+    ) -> tuple[str, tuple[object, ...], float]:
+        """`sql` with `key`'s counters as three more columns, its parameters, and the time.
+
+        For the fast path's single-item reads (positional `%s` parameters):
+        the read and the check in one round trip instead of two. The last
+        three columns are NULL when the key has no counters; `judge_check`
+        then reads them (as None).
+        """
+        return _with_counters(sql), (*params, stored_key(key)), self._now()
 
     def judge_check(self, row: Any, now: float) -> None:
         """Raise RateLimited if the counters read by the check statement are at the limit."""

@@ -154,8 +154,8 @@ class HotReads:
                 if body is None or not self._admit(principal, scope):
                     return False
             else:
-                body = await self._read_postgres(route, account_id, item_id, range_params)
-                if body is None or not await self._admit_shared(principal, scope):
+                body = await self._answer_postgres(route, principal, item_id, range_params, scope)
+                if body is None:
                     return False
         except READ_ERRORS:
             # Whatever went wrong, the full path reports it properly.
@@ -201,18 +201,48 @@ class HotReads:
             return reads.message(account_id, item_id)
         return reads.text_message(account_id, item_id)
 
-    async def _read_postgres(
-        self, route: _Route, account_id: int, item_id: int, range_params: ListParams | None
+    async def _answer_postgres(
+        self,
+        route: _Route,
+        principal: Principal,
+        item_id: int,
+        range_params: ListParams | None,
+        scope: Scope,
     ) -> bytes | None:
-        """The answer's body from PostgreSQL, or None to step aside."""
-        assert self._postgres is not None
+        """The answer's body from PostgreSQL once admitted by the rate limits, or None.
+
+        A single item and the address's failed-check counters (when kept in
+        PostgreSQL) are read by one statement: one round trip, not two.
+        """
+        reads = self._postgres
+        assert reads is not None and principal.account_id is not None
+        account_id = principal.account_id
+        failures: Limiter | None = self._state.get("auth_failure_limiter")
         if range_params is not None:
-            return await self._postgres.message_range(
+            body = await reads.message_range(
                 account_id, range_params.from_date, range_params.to_date, self.list_rows
             )
-        if route is self._message:
-            return await self._postgres.message(account_id, item_id)
-        return await self._postgres.text_message(account_id, item_id)
+        elif isinstance(failures, SharedWindowLimiter):
+            text = route is self._text_message
+            sql, params = reads.single_statement(text=text, account_id=account_id, item_id=item_id)
+            sql, params, now = failures.with_check(sql, params, _failure_key(scope))
+            rows = await reads.fetch(sql, params)
+            if not rows:
+                return None
+            row = rows[0]
+            try:
+                failures.judge_check(None if row[-3] is None else row[-3:], now)
+            except RateLimited:
+                return None
+            body = reads.single_body(row[:-3], text=text)
+            failures = None  # checked
+        elif route is self._message:
+            body = await reads.message(account_id, item_id)
+        else:
+            body = await reads.text_message(account_id, item_id)
+        if body is None or not await self._admit_shared(principal, scope, failures):
+            return None
+        return body
 
     def _principal(self, found: dict[bytes, bytes], *, sell: bool) -> Principal | None:
         """The caller, if its credentials were verified moments ago (no database needed).
@@ -280,22 +310,25 @@ class HotReads:
         tokens: Limiter | None = self._state.get("api_limiter")
         try:
             if failures is not None:
-                client = scope.get("client")
-                failures.check(f"auth-failure:{client[0] if client else 'unknown'}")
+                failures.check(_failure_key(scope))
             if tokens is not None:
                 tokens.hit(f"token:{principal.token_id}")
         except RateLimited:
             return False
         return True
 
-    async def _admit_shared(self, principal: Principal, scope: Scope) -> bool:
-        """`_admit` on PostgreSQL: limiters kept there are asked on the fast path's connections."""
-        failures: Limiter | None = self._state.get("auth_failure_limiter")
+    async def _admit_shared(
+        self, principal: Principal, scope: Scope, failures: Limiter | None
+    ) -> bool:
+        """`_admit` on PostgreSQL: limiters kept there are asked on the fast path's connections.
+
+        `failures` is the failed-check limiter still to be asked (None once
+        asked together with the read).
+        """
         tokens: Limiter | None = self._state.get("api_limiter")
         try:
             if failures is not None:
-                client = scope.get("client")
-                key = f"auth-failure:{client[0] if client else 'unknown'}"
+                key = _failure_key(scope)
                 if isinstance(failures, SharedWindowLimiter):
                     sql, params, now = failures.check_statement(key)
                     rows = await self._shared(sql, params)
@@ -317,6 +350,12 @@ class HotReads:
         if self._postgres is None:
             raise RuntimeError("limits shared through the database need PostgreSQL")
         return await self._postgres.fetch(sql, params)
+
+
+def _failure_key(scope: Scope) -> str:
+    """The failed-check limiter's key for the request's address, as the full path makes it."""
+    client = scope.get("client")
+    return f"auth-failure:{client[0] if client else 'unknown'}"
 
 
 def _range_params(query: bytes) -> ListParams | None:

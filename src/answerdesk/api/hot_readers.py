@@ -288,6 +288,18 @@ class PostgresReads:
         mine.idle.put_nowait(connection)
         return rows
 
+    @staticmethod
+    def single_statement(
+        *, text: bool, account_id: int, item_id: int
+    ) -> tuple[str, tuple[object, ...]]:
+        """The read of one message (or text message) and its parameters, for composing."""
+        return (TEXT_MESSAGE_POSTGRES if text else STORED_ONE_POSTGRES_SQL), (item_id, account_id)
+
+    @staticmethod
+    def single_body(row: Any, *, text: bool) -> bytes | None:
+        """The answer's body from a row of `single_statement`, or None to step aside."""
+        return _text_message_body([row]) if text else _message_body([row])
+
     async def message(self, account_id: int, message_id: int) -> bytes | None:
         return _message_body(await self.fetch(STORED_ONE_POSTGRES_SQL, (message_id, account_id)))
 
