@@ -154,7 +154,9 @@ class HotReads:
                 if body is None or not self._admit(principal, scope):
                     return False
             else:
-                body = await self._answer_postgres(route, principal, item_id, range_params, scope)
+                body = await self._answer_postgres(
+                    route, principal, account_id, item_id, range_params, scope
+                )
                 if body is None:
                     return False
         except READ_ERRORS:
@@ -205,42 +207,38 @@ class HotReads:
         self,
         route: _Route,
         principal: Principal,
+        account_id: int,
         item_id: int,
         range_params: ListParams | None,
         scope: Scope,
     ) -> bytes | None:
         """The answer's body from PostgreSQL once admitted by the rate limits, or None.
 
-        A single item and the address's failed-check counters (when kept in
-        PostgreSQL) are read by one statement: one round trip, not two.
+        The address's failed-check counters (when kept in PostgreSQL) are read
+        by the same statement as a single item, or a range's account: one
+        round trip fewer.
         """
         reads = self._postgres
-        assert reads is not None and principal.account_id is not None
-        account_id = principal.account_id
+        assert reads is not None
         failures: Limiter | None = self._state.get("auth_failure_limiter")
-        if range_params is not None:
-            body = await reads.message_range(
-                account_id, range_params.from_date, range_params.to_date, self.list_rows
-            )
-        elif isinstance(failures, SharedWindowLimiter):
-            text = route is self._text_message
-            sql, params = reads.single_statement(text=text, account_id=account_id, item_id=item_id)
-            sql, params, now = failures.with_check(sql, params, _failure_key(scope))
-            rows = await reads.fetch(sql, params)
-            if not rows:
-                return None
-            row = rows[0]
-            try:
-                failures.judge_check(None if row[-3] is None else row[-3:], now)
-            except RateLimited:
-                return None
-            body = reads.single_body(row[:-3], text=text)
-            failures = None  # checked
-        elif route is self._message:
-            body = await reads.message(account_id, item_id)
-        else:
-            body = await reads.text_message(account_id, item_id)
-        if body is None or not await self._admit_shared(principal, scope, failures):
+        shared = failures if isinstance(failures, SharedWindowLimiter) else None
+        key = _failure_key(scope)
+        try:
+            if range_params is not None:
+                from_date, to_date = range_params.from_date, range_params.to_date
+                body = await reads.message_range(
+                    account_id, from_date, to_date, self.list_rows, failures=shared, failure_key=key
+                )
+            elif route is self._message:
+                body = await reads.message(account_id, item_id, failures=shared, failure_key=key)
+            else:
+                body = await reads.text_message(
+                    account_id, item_id, failures=shared, failure_key=key
+                )
+        except RateLimited:
+            return None
+        unchecked = failures if shared is None else None
+        if body is None or not await self._admit_shared(principal, scope, unchecked):
             return None
         return body
 

@@ -40,8 +40,11 @@ from answerdesk.messages.listing import (
     stored_object_prefix,
 )
 from answerdesk.messages.reading import ListQuery, local_day_range
+from answerdesk.ratelimit_shared import SharedWindowLimiter
 
 _TEXT_MESSAGE_META = b',"meta":{"type":"text_message"}}'
+
+_ACCOUNT_ZONE_POSTGRES = ACCOUNT_ZONE_SQL.replace("?", "%s")
 
 #: What a failed read raises; the fast path then steps aside.
 READ_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error, OSError)
@@ -288,29 +291,68 @@ class PostgresReads:
         mine.idle.put_nowait(connection)
         return rows
 
-    @staticmethod
-    def single_statement(
-        *, text: bool, account_id: int, item_id: int
-    ) -> tuple[str, tuple[object, ...]]:
-        """The read of one message (or text message) and its parameters, for composing."""
-        return (TEXT_MESSAGE_POSTGRES if text else STORED_ONE_POSTGRES_SQL), (item_id, account_id)
+    async def _checked(
+        self,
+        sql: str,
+        params: tuple[object, ...],
+        failures: SharedWindowLimiter | None,
+        failure_key: str,
+    ) -> list[Any]:
+        """`sql`'s rows; with `failures`, `failure_key`'s counters are read by the same statement.
 
-    @staticmethod
-    def single_body(row: Any, *, text: bool) -> bytes | None:
-        """The answer's body from a row of `single_statement`, or None to step aside."""
-        return _text_message_body([row]) if text else _message_body([row])
+        Raises RateLimited if they are at the limit (then the caller reads
+        nothing more). The rows come back without the counters' columns.
+        """
+        if failures is None:
+            return await self.fetch(sql, params)
+        sql, params, now = failures.with_check(sql, params, failure_key)
+        rows = await self.fetch(sql, params)
+        if rows:
+            row = rows[0]
+            failures.judge_check(None if row[-3] is None else row[-3:], now)
+        return [row[:-3] for row in rows]
 
-    async def message(self, account_id: int, message_id: int) -> bytes | None:
-        return _message_body(await self.fetch(STORED_ONE_POSTGRES_SQL, (message_id, account_id)))
+    async def message(
+        self,
+        account_id: int,
+        message_id: int,
+        *,
+        failures: SharedWindowLimiter | None = None,
+        failure_key: str = "",
+    ) -> bytes | None:
+        """The message's body, or None to step aside; see `_checked` for `failures`."""
+        params = (message_id, account_id)
+        rows = await self._checked(STORED_ONE_POSTGRES_SQL, params, failures, failure_key)
+        return _message_body(rows)
 
-    async def text_message(self, account_id: int, text_message_id: int) -> bytes | None:
-        rows = await self.fetch(TEXT_MESSAGE_POSTGRES, (text_message_id, account_id))
+    async def text_message(
+        self,
+        account_id: int,
+        text_message_id: int,
+        *,
+        failures: SharedWindowLimiter | None = None,
+        failure_key: str = "",
+    ) -> bytes | None:
+        """The text message's body, or None to step aside; see `_checked` for `failures`."""
+        params = (text_message_id, account_id)
+        rows = await self._checked(TEXT_MESSAGE_POSTGRES, params, failures, failure_key)
         return _text_message_body(rows)
 
     async def message_range(
-        self, account_id: int, from_date: date | None, to_date: date | None, most: int
+        self,
+        account_id: int,
+        from_date: date | None,
+        to_date: date | None,
+        most: int,
+        *,
+        failures: SharedWindowLimiter | None = None,
+        failure_key: str = "",
     ) -> bytes | None:
-        found = await self.fetch(ACCOUNT_ZONE_SQL.replace("?", "%s"), (account_id,))
+        """The range's body, or None to step aside; see `_checked` for `failures`.
+
+        The counters are read along with the account's zone, before the range.
+        """
+        found = await self._checked(_ACCOUNT_ZONE_POSTGRES, (account_id,), failures, failure_key)
         if not found:
             return None
         timezone, number = found[0]
