@@ -1,4 +1,4 @@
-"""`answerdesk serve --demo` as a real process: it starts, seeds, and answers."""
+"""`answerdesk serve` as a real process: it starts, seeds (`--demo`), answers, and resumes work."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ import time
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
+
+from answerdesk.accounts import update_account
+from answerdesk.store.engine import create_engine_for_url, write_transaction
+from answerdesk.store.migrate import upgrade
+from answerdesk.store.tables import messages
+from tests.factories import Desk
 
 CURL = re.compile(r'curl -H "X-API-EMAIL: (\S+)" -H "X-API-TOKEN: (\S{64})" (\S+)/v1/messages')
 
@@ -77,3 +84,54 @@ def test_serve_with_demo_answers_the_messages_api(tmp_path: Path) -> None:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_serve_finishes_a_re_render_a_restart_cut_short(tmp_path: Path) -> None:
+    """A zone change saved just before the process stopped is re-rendered at the next start."""
+    url = f"sqlite:///{tmp_path / 'owed.db'}"
+    engine = create_engine_for_url(url)
+    upgrade(engine)
+    desk = Desk(engine)
+    account = desk.account(timezone="America/New_York")
+    for n in range(30):
+        desk.take(account, f"Call back #{n}", created_at=f"2024-03-{1 + n % 28:02d}T12:00:00Z")
+    with write_transaction(engine) as connection:
+        update_account(connection, account_id=account.id, timezone="Asia/Tokyo")
+
+    def zones() -> set[str | None]:
+        with engine.connect() as connection:
+            query = sa.select(messages.c.wire_zone).where(messages.c.account_id == account.id)
+            return set(connection.execute(query).scalars())
+
+    assert zones() == {"America/New_York"}
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "answerdesk.cli",
+        "--database",
+        url,
+        "serve",
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path
+    )
+    try:
+        deadline = time.monotonic() + 30
+        _read_until_listening(process, deadline)
+        while zones() != {"Asia/Tokyo"}:
+            assert process.poll() is None, "serve exited"
+            assert time.monotonic() < deadline, f"never re-rendered: {zones()}"
+            time.sleep(0.1)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+        engine.dispose()

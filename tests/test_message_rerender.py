@@ -198,3 +198,60 @@ def test_background_walk_tries_again_after_a_failure(
     assert rerender.wait_for_background(timeout=30)
     assert attempts == 2
     assert set(stored_zones(engine, account.id).values()) == {"Europe/Berlin"}
+
+
+def owed(engine: Engine) -> list[str]:
+    """The numbers of the accounts a walk is recorded as owed to."""
+    with write_transaction(engine) as connection:
+        return [account.number for account in rerender.owed_accounts(connection)]
+
+
+def test_a_zone_change_records_a_walk_owed_until_one_finishes(desk: Desk, engine: Engine) -> None:
+    account = desk.account(timezone="America/New_York", fields=FIELDS)
+    other = desk.account(timezone="America/New_York")
+    take_varied(desk, account, COUNT)
+    change_zone(engine, other.id, "America/New_York")  # the same zone: nothing owed
+    assert owed(engine) == []
+    change_zone(engine, account.id, "Europe/London")
+    assert owed(engine) == [account.number]
+    stop = threading.Event()
+    stopped = rerender_account(
+        engine, account_id=account.id, chunk_size=CHUNK, pause_ratio=0, stop=stop,
+        on_chunk=lambda _chunk: stop.set(),
+    )  # fmt: skip
+    assert not stopped.finished
+    assert owed(engine) == [account.number]  # cut short: still owed
+    assert rerender_account(engine, account_id=account.id, pause_ratio=0).finished
+    assert owed(engine) == []
+
+
+def test_a_change_during_a_walk_keeps_the_walk_owed(desk: Desk, engine: Engine) -> None:
+    """A walk only settles the changes made before it began (another process may change the zone)."""
+    account = desk.account(timezone="America/New_York", fields=FIELDS)
+    take_varied(desk, account, COUNT)
+    change_zone(engine, account.id, "Europe/London")
+    seen: list[Chunk] = []
+
+    def change_after_first(chunk: Chunk) -> None:
+        seen.append(chunk)
+        if len(seen) == 1:
+            change_zone(engine, account.id, "Asia/Tokyo")
+
+    rerender_account(
+        engine, account_id=account.id, chunk_size=CHUNK, pause_ratio=0, on_chunk=change_after_first
+    )
+    assert owed(engine) == [account.number]
+    assert rerender_account(engine, account_id=account.id, pause_ratio=0).rendered == CHUNK
+    assert owed(engine) == []
+
+
+def test_owed_walks_are_resumed_in_the_background(desk: Desk, engine: Engine) -> None:
+    """What `answerdesk serve` does at start: a walk cut short by a restart is finished."""
+    account = desk.account(timezone="America/New_York", fields=FIELDS)
+    take_varied(desk, account, COUNT)
+    change_zone(engine, account.id, "Australia/Adelaide")  # and the process stopped here
+    assert [a.number for a in rerender.resume_owed_walks(engine)] == [account.number]
+    assert rerender.wait_for_background(timeout=30)
+    assert set(stored_zones(engine, account.id).values()) == {"Australia/Adelaide"}
+    assert owed(engine) == []
+    assert rerender.resume_owed_walks(engine) == []

@@ -116,7 +116,9 @@ def update_account(
     A new `timezone` leaves the messages' stored API JSON in the old zone:
     readers render those rows themselves (right, but slow) until the caller,
     once this transaction has committed, re-renders them
-    (`messages.rerender`: the console does it in the background).
+    (`messages.rerender`: the console does it in the background). The
+    change is recorded as owing a walk (`rerender_owed`), so one cut short
+    is finished when `answerdesk serve` starts again.
     """
     values: dict[str, object] = {}
     if name is not None:
@@ -136,6 +138,9 @@ def update_account(
         if len(phone.strip()) > 40:
             raise ValidationFailed({"phone": "must be at most 40 characters"})
         values["phone"] = normalise_phone(phone, str(values.get("region", account.region)))
+    if values.get("timezone", account.timezone) != account.timezone:
+        # Recorded in the same transaction, so a walk is never owed unseen.
+        values["rerender_owed"] = accounts.c.rerender_owed + 1
     if values:
         connection.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
     return get_account(connection, account_id=account_id)

@@ -14,6 +14,7 @@ from answerdesk.app import create_app
 from answerdesk.cli.demo import run_demo
 from answerdesk.cli.main import CliState, pass_state
 from answerdesk.logs import configure_logging, logging_config
+from answerdesk.messages.rerender import resume_owed_walks
 from answerdesk.store.engine import create_engine_for_url
 from answerdesk.sync import start_worker_thread
 from answerdesk.webhooks.runner import start_deliverer_thread  # webhooks (issue 6)
@@ -122,7 +123,9 @@ def url_for(host: str, port: int) -> str:
 @click.option("--demo", is_flag=True, help="Seed demo data first and print logins and tokens.")
 @click.option("--no-upgrade", is_flag=True, help="Do not migrate the schema on start.")
 @click.option(
-    "--no-worker", is_flag=True, help="Do not carry messages into the CRM in this process."
+    "--no-worker",
+    is_flag=True,
+    help="No background work in this process: CRM carrying, webhooks, owed re-renders.",
 )
 @click.option(
     "--log-level",
@@ -159,6 +162,9 @@ def serve(
     worker = None if worker_engine is None else start_worker_thread(worker_engine)
     # Webhooks (issue 6): the deliverer runs beside the CRM worker, on its engine.
     deliverer = None if worker_engine is None else start_deliverer_thread(worker_engine, settings)
+    if worker_engine is not None:
+        # Re-render walks a restart cut short (a time-zone change owes one).
+        resume_owed_walks(worker_engine)
     click.echo(f"answerdesk listening on {url_for(host, port)}")
     options = {
         **_UVICORN_OPTIONS,

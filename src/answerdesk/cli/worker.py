@@ -12,6 +12,7 @@ import click
 
 from answerdesk import sync
 from answerdesk.cli.main import CliState, iso, pass_state, table
+from answerdesk.messages.rerender import resume_owed_walks
 from answerdesk.store.engine import read_transaction, write_transaction
 from answerdesk.sync.retry import DEFAULT_POLICY
 from answerdesk.sync.worker import DEFAULT_BATCH_SIZE, DEFAULT_IDLE_WAIT
@@ -89,7 +90,8 @@ def worker(
     """Carry taken messages into the CRM until stopped (SIGTERM or Ctrl-C).
 
     `answerdesk serve` runs one already; run this instead of it (serve
-    --no-worker) or beside it. On PostgreSQL several may run at once.
+    --no-worker) or beside it. On PostgreSQL several may run at once. It
+    also finishes any re-render a time-zone change still owes.
     """
     if status:
         _show_status(state)
@@ -107,6 +109,9 @@ def worker(
         click.echo("worker: carrying messages into the CRM (Ctrl-C to stop)", err=True)
     # Webhooks (issue 6): the deliverer runs beside the worker (webhooks/runner.py says why).
     deliverer = None if once else start_deliverer_thread(state.engine(), state.settings)
+    if not once:
+        # Re-render walks a restart cut short, as `serve` does (its own may be --no-worker).
+        resume_owed_walks(state.engine())
     carried = sync.run_worker(
         state.engine(),
         stop=stop,

@@ -15,9 +15,11 @@ another walk simply finishes it.
 
 The console starts the walk in a background thread of the process that
 saved the change (`rerender_in_background`), so the admin's request does
-not wait for it; `answerdesk messages prerender` runs it by hand. Nothing
-records that a walk is owed, so a process that stops mid-walk leaves the
-rest on the slow path until the command is run (docs/operations.md).
+not wait for it; `answerdesk messages prerender` runs it by hand. The
+change itself records that a walk is owed (`accounts.rerender_owed`, in the
+same transaction), a finished walk settles it, and `answerdesk serve`
+resumes every owed walk when it starts (`resume_owed_walks`), so a walk cut
+short by a restart is finished without anyone asking.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from answerdesk.accounts import Account
+from answerdesk.accounts import Account, get_account
 from answerdesk.messages.prerender import Chunk, refresh_chunk
 from answerdesk.store.engine import read_transaction, write_transaction
-from answerdesk.store.tables import messages
+from answerdesk.store.tables import accounts, messages
 
 log = logging.getLogger("answerdesk.messages")
 
@@ -89,6 +91,7 @@ def rerender_account(
     stop = stop or threading.Event()
     seen = rendered = 0
     after_id = 0
+    owed = _owed(engine, account_id)
     while not stop.is_set():
         started = time.monotonic()
         with write_transaction(engine) as connection:
@@ -96,6 +99,7 @@ def rerender_account(
                 connection, account_id=account_id, after_id=after_id, size=chunk_size, force=force
             )
         if chunk.seen == 0:
+            _settle(engine, account_id, owed)
             return Rerendered(seen, rendered, finished=True)
         seen += chunk.seen
         rendered += chunk.rendered
@@ -103,10 +107,61 @@ def rerender_account(
         if on_chunk is not None:
             on_chunk(chunk)
         if chunk.seen < chunk_size:
+            _settle(engine, account_id, owed)
             return Rerendered(seen, rendered, finished=True)
         if pause_ratio > 0:
             stop.wait((time.monotonic() - started) * pause_ratio)
     return Rerendered(seen, rendered, finished=False)
+
+
+def _owed(engine: Engine, account_id: int) -> int:
+    """The account's count of zone changes not yet caught up with, as a walk begins."""
+    with read_transaction(engine) as connection:
+        found = connection.execute(
+            sa.select(accounts.c.rerender_owed).where(accounts.c.id == account_id)
+        ).scalar()
+    return int(found or 0)
+
+
+def _settle(engine: Engine, account_id: int, owed: int) -> None:
+    """A finished walk settles the changes made before it began, and only those.
+
+    A change made meanwhile (by any process) raised the count, so the
+    account stays owed a walk: rows this one passed before the change are
+    in the older zone.
+    """
+    if owed == 0:
+        return
+    with write_transaction(engine) as connection:
+        connection.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id, accounts.c.rerender_owed == owed)
+            .values(rerender_owed=0)
+        )
+
+
+def owed_accounts(connection: sa.Connection) -> list[Account]:
+    """The accounts whose stored JSON a zone change left owing a walk, by id."""
+    rows = connection.execute(
+        sa.select(accounts.c.id).where(accounts.c.rerender_owed > 0).order_by(accounts.c.id)
+    )
+    return [get_account(connection, account_id=row.id) for row in rows]
+
+
+def resume_owed_walks(engine: Engine) -> list[Account]:
+    """Start a background walk for every account owed one (at `serve`'s start); return them.
+
+    A walk cut short by a restart or a crash is finished this way. Two
+    processes resuming the same account both walk it: harmless (each row is
+    re-rendered once it is stale, and re-rendering is idempotent), only
+    wasted work.
+    """
+    with read_transaction(engine) as connection:
+        owed = owed_accounts(connection)
+    for account in owed:
+        log.info("resuming the re-render of account %s's messages", account.number)
+        rerender_in_background(engine, account)
+    return owed
 
 
 class _Background:

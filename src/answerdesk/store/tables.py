@@ -30,6 +30,9 @@ accounts = sa.Table(
     sa.Column("region", sa.String(2), nullable=False),
     sa.Column("phone", sa.String(40), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Zone changes that no finished re-render walk has caught up with yet
+    # (messages/rerender.py): `serve` resumes the walk of any account above 0.
+    sa.Column("rerender_owed", sa.Integer, nullable=False, server_default="0"),
 )
 
 #: The account's script: extra fields an agent fills in, in `position` order.
