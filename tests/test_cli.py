@@ -6,14 +6,18 @@ import re
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from sqlalchemy.engine import Engine
 
 from answerdesk import tokens
 from answerdesk.accounts import find_account, get_script
 from answerdesk.cli import cli
+from answerdesk.messages import rerender
 from answerdesk.store.engine import read_transaction
+from answerdesk.store.tables import messages
 from answerdesk.users import authenticate, find_user
+from tests.factories import Desk
 
 Run = Callable[..., Result]
 
@@ -81,6 +85,40 @@ def test_accounts_errors(run: Run) -> None:
     assert failed(run("accounts", "field", "--number", "9", "--label", "X")) == (
         "error: no account 9\n"
     )
+
+
+def test_accounts_update_changes_settings_and_re_renders_a_new_zone(
+    run: Run, engine: Engine, desk: Desk
+) -> None:
+    account = desk.account(number="30001", timezone="America/New_York")
+    for n in range(3):
+        desk.take(account, f"Call back #{n}")
+    out = ok(run("accounts", "update", "--number", "30001", "--name", "Renamed Co", "--phone", ""))
+    assert out == (
+        "updated account 30001 (Renamed Co): time zone America/New_York, region US, phone -\n"
+    )
+    out = ok(run("accounts", "update", "--number", "30001", "--timezone", "Asia/Tokyo"))
+    assert out == (
+        "updated account 30001 (Renamed Co): time zone Asia/Tokyo, region US, phone -\n"
+        "re-rendered 3 of 3 messages of account 30001 (Asia/Tokyo)\n"
+    )
+    with read_transaction(engine) as connection:
+        zones = set(
+            connection.execute(
+                sa.select(messages.c.wire_zone).where(messages.c.account_id == account.id)
+            ).scalars()
+        )
+        assert rerender.owed_accounts(connection) == []
+    assert zones == {"Asia/Tokyo"}
+
+
+def test_accounts_update_errors(run: Run, desk: Desk) -> None:
+    desk.account(number="30002")
+    assert failed(run("accounts", "update", "--number", "9", "--name", "X")) == (
+        "error: no account 9\n"
+    )
+    err = failed(run("accounts", "update", "--number", "30002", "--timezone", "Mars/Base"))
+    assert err == "error: timezone: unknown IANA time zone 'Mars/Base'\n"
 
 
 def test_users_add_every_role(run: Run, engine: Engine) -> None:

@@ -1,11 +1,13 @@
-"""`answerdesk accounts`: create client accounts and their scripts."""
+"""`answerdesk accounts`: create and change client accounts and their scripts."""
 
 from __future__ import annotations
 
 import click
 
-from answerdesk.accounts import add_script_field, create_account
+from answerdesk.accounts import Account, add_script_field, create_account, update_account
 from answerdesk.cli.main import CliState, lookup_account, pass_state
+from answerdesk.cli.prerender import prerender
+from answerdesk.messages.rerender import CHUNK_SIZE
 from answerdesk.store.engine import write_transaction
 
 
@@ -29,10 +31,52 @@ def accounts_add(
         account = create_account(
             connection, number=number, name=name, timezone=timezone, region=region, phone=phone
         )
-    click.echo(
-        f"created account {account.number} ({account.name}): time zone {account.timezone},"
+    click.echo(f"created account {_settings(account)}")
+
+
+def _settings(account: Account) -> str:
+    return (
+        f"{account.number} ({account.name}): time zone {account.timezone},"
         f" region {account.region}, phone {account.phone or '-'}"
     )
+
+
+@accounts.command("update")
+@click.option("--number", required=True, help="The account's number.")
+@click.option("--name", help="A new business name.")
+@click.option("--timezone", help="A new IANA time zone (its messages are re-rendered).")
+@click.option("--region", help="A new default phone region (ISO code).")
+@click.option("--phone", metavar="NUMBER", help="A new phone number of the account's own.")
+@click.pass_context
+def accounts_update(
+    context: click.Context,
+    number: str,
+    name: str | None,
+    timezone: str | None,
+    region: str | None,
+    phone: str | None,
+) -> None:
+    """Change an account's settings; a new time zone re-renders its messages' stored JSON.
+
+    The re-render runs here, with a progress bar on a terminal, and is safe
+    beside a running server (answers are right throughout). Stopped with
+    Ctrl-C, it is finished by the next `answerdesk serve` or `worker` start.
+    """
+    state = context.find_object(CliState)
+    assert state is not None  # the `answerdesk` group always makes one
+    with write_transaction(state.engine()) as connection:
+        before = lookup_account(connection, number)
+        account = update_account(
+            connection,
+            account_id=before.id,
+            name=name,
+            timezone=timezone,
+            region=region,
+            phone=phone,
+        )
+    click.echo(f"updated account {_settings(account)}")
+    if account.timezone != before.timezone:
+        context.invoke(prerender, number=number, force=False, chunk_size=CHUNK_SIZE)
 
 
 @accounts.command("field")

@@ -1,10 +1,11 @@
 """`answerdesk messages prerender`: re-render stored message JSON that is stale or missing.
 
 The console does this by itself, in the background, after an account's
-time zone changes. Run this by hand when that walk was cut short (the
-process stopped mid-way), for messages written before migration 0004
-(they have no stored JSON), or with `--force` after an update of the time
-zone database. It is safe beside a running server: one short write
+time zone changes (and `accounts update --timezone` in the foreground); a
+walk cut short is finished when `serve` or `worker` next starts. Run this
+by hand for messages written before migration 0004 (they have no stored
+JSON), with `--force` after an update of the time zone database, or to
+finish a cut-short walk without a restart. It is safe beside a running server: one short write
 transaction per chunk, and readers are right throughout.
 """
 
