@@ -40,6 +40,18 @@ def _read_until_listening(process: subprocess.Popen[str], deadline: float) -> st
     raise AssertionError(f"serve never said it was listening:\n{''.join(seen)}")
 
 
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Stop `serve` as a service manager would (SIGTERM, then SIGKILL after 5 s)."""
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 def test_serve_with_demo_answers_the_messages_api(tmp_path: Path) -> None:
     port = _free_port()
     command = [
@@ -76,14 +88,7 @@ def test_serve_with_demo_answers_the_messages_api(tmp_path: Path) -> None:
             assert time.monotonic() < deadline + 20, "the worker never carried a message"
             time.sleep(0.1)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        _stop(process)
 
 
 def test_serve_finishes_a_re_render_a_restart_cut_short(tmp_path: Path) -> None:
@@ -126,12 +131,5 @@ def test_serve_finishes_a_re_render_a_restart_cut_short(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, f"never re-rendered: {zones()}"
             time.sleep(0.1)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        _stop(process)
         engine.dispose()

@@ -30,6 +30,20 @@ def change_zone(engine: Engine, account_id: int, timezone: str) -> None:
         update_account(connection, account_id=account_id, timezone=timezone)
 
 
+def walk_changing_zone_after_first_chunk(engine: Engine, account_id: int, timezone: str) -> None:
+    """Walk the account in chunks of CHUNK; after the first, change its zone to `timezone`."""
+    seen: list[Chunk] = []
+
+    def change_after_first(chunk: Chunk) -> None:
+        seen.append(chunk)
+        if len(seen) == 1:
+            change_zone(engine, account_id, timezone)
+
+    rerender_account(
+        engine, account_id=account_id, chunk_size=CHUNK, pause_ratio=0, on_chunk=change_after_first
+    )
+
+
 def test_walk_stores_every_row_in_the_new_zone_and_answers_stay_fresh(
     http: TestClient, desk: Desk, engine: Engine
 ) -> None:
@@ -137,16 +151,7 @@ def test_zone_changed_again_mid_walk_is_never_served_stale(
     login = desk.client_of(account)
     take_varied(desk, account, COUNT)
     change_zone(engine, account.id, "Europe/London")
-    seen = []
-
-    def change_after_first(chunk: Chunk) -> None:
-        seen.append(chunk)
-        if len(seen) == 1:
-            change_zone(engine, account.id, "Asia/Tokyo")
-
-    rerender_account(
-        engine, account_id=account.id, chunk_size=CHUNK, pause_ratio=0, on_chunk=change_after_first
-    )
+    walk_changing_zone_after_first_chunk(engine, account.id, "Asia/Tokyo")
     zones = list(stored_zones(engine, account.id).values())
     assert zones.count("Europe/London") == CHUNK and zones.count("Asia/Tokyo") == COUNT - CHUNK
     assert_answers_are_fresh(http, login, engine, account.id)
@@ -230,16 +235,7 @@ def test_a_change_during_a_walk_keeps_the_walk_owed(desk: Desk, engine: Engine) 
     account = desk.account(timezone="America/New_York", fields=FIELDS)
     take_varied(desk, account, COUNT)
     change_zone(engine, account.id, "Europe/London")
-    seen: list[Chunk] = []
-
-    def change_after_first(chunk: Chunk) -> None:
-        seen.append(chunk)
-        if len(seen) == 1:
-            change_zone(engine, account.id, "Asia/Tokyo")
-
-    rerender_account(
-        engine, account_id=account.id, chunk_size=CHUNK, pause_ratio=0, on_chunk=change_after_first
-    )
+    walk_changing_zone_after_first_chunk(engine, account.id, "Asia/Tokyo")
     assert owed(engine) == [account.number]
     assert rerender_account(engine, account_id=account.id, pause_ratio=0).rendered == CHUNK
     assert owed(engine) == []
