@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
 from answerdesk.store.migrate import current_revision, head_revision, upgrade
 from answerdesk.store.tables import metadata
+from tests.factories import Desk
 
 
 def test_database_is_at_head(engine: Engine) -> None:
@@ -50,3 +52,24 @@ def test_upgrade_to_0002_queues_existing_messages(tmp_path) -> None:  # type: ig
         queued = connection.execute(sa.text("SELECT message_id, attempts FROM outbox")).all()
     engine.dispose()
     assert sorted(queued) == [(1, 0), (2, 0)]
+
+
+def test_stored_message_json_is_compressed_with_lz4_on_postgresql(
+    engine: Engine, desk: Desk
+) -> None:
+    """pglz decompression was ~40 % of PostgreSQL's time for a 1,000-row range (docs/performance.md)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite does not compress")
+    with engine.connect() as connection:
+        methods = connection.exec_driver_sql(
+            "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).scalar_one()
+        if "lz4" not in methods:
+            pytest.skip("this PostgreSQL was built without lz4 (the migration keeps pglz)")
+    account = desk.account()
+    message_id = desk.take(account, "Please call back about the invoice. " * 60)
+    with engine.connect() as connection:
+        method = connection.exec_driver_sql(
+            f"SELECT pg_column_compression(wire) FROM messages WHERE id = {int(message_id)}"
+        ).scalar_one()
+    assert method == "lz4"
