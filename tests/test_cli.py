@@ -11,9 +11,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy.engine import Engine
 
 from answerdesk import tokens
-from answerdesk.accounts import find_account, get_script
+from answerdesk.accounts import find_account, get_script, list_accounts
 from answerdesk.cli import cli
-from answerdesk.messages import rerender
 from answerdesk.store.engine import read_transaction
 from answerdesk.store.tables import messages
 from answerdesk.users import authenticate, find_user
@@ -108,7 +107,7 @@ def test_accounts_update_changes_settings_and_re_renders_a_new_zone(
                 sa.select(messages.c.wire_zone).where(messages.c.account_id == account.id)
             ).scalars()
         )
-        assert rerender.owed_accounts(connection) == []
+        assert list_accounts(connection, owing_rerender=True) == []
     assert zones == {"Asia/Tokyo"}
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from answerdesk.accounts import update_account
+from answerdesk.accounts import list_accounts, update_account
 from answerdesk.messages import prerender, rerender
 from answerdesk.messages.prerender import Chunk
 from answerdesk.messages.rerender import rerender_account
@@ -208,7 +208,7 @@ def test_background_walk_tries_again_after_a_failure(
 def owed(engine: Engine) -> list[str]:
     """The numbers of the accounts a walk is recorded as owed to."""
     with write_transaction(engine) as connection:
-        return [account.number for account in rerender.owed_accounts(connection)]
+        return [account.number for account in list_accounts(connection, owing_rerender=True)]
 
 
 def test_a_zone_change_records_a_walk_owed_until_one_finishes(desk: Desk, engine: Engine) -> None:

@@ -168,9 +168,17 @@ def get_account(
     return _account(row)
 
 
-def list_accounts(connection: sa.Connection, *, search: str | None = None) -> list[Account]:
-    """Return accounts by number, optionally those whose number or name contains `search`."""
+def list_accounts(
+    connection: sa.Connection, *, search: str | None = None, owing_rerender: bool = False
+) -> list[Account]:
+    """Return accounts by number, optionally those whose number or name contains `search`.
+
+    With `owing_rerender`, only those a time-zone change left owing a
+    re-render of their stored message JSON (`messages.rerender`).
+    """
     query = sa.select(accounts).order_by(accounts.c.number)
+    if owing_rerender:
+        query = query.where(accounts.c.rerender_owed > 0)
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(

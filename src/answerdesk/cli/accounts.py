@@ -47,9 +47,9 @@ def _settings(account: Account) -> str:
 @click.option("--timezone", help="A new IANA time zone (its messages are re-rendered).")
 @click.option("--region", help="A new default phone region (ISO code).")
 @click.option("--phone", metavar="NUMBER", help="A new phone number of the account's own.")
-@click.pass_context
+@pass_state
 def accounts_update(
-    context: click.Context,
+    state: CliState,
     number: str,
     name: str | None,
     timezone: str | None,
@@ -62,8 +62,6 @@ def accounts_update(
     beside a running server (answers are right throughout). Stopped with
     Ctrl-C, it is finished by the next `answerdesk serve` or `worker` start.
     """
-    state = context.find_object(CliState)
-    assert state is not None  # the `answerdesk` group always makes one
     with write_transaction(state.engine()) as connection:
         before = lookup_account(connection, number)
         account = update_account(
@@ -76,7 +74,9 @@ def accounts_update(
         )
     click.echo(f"updated account {_settings(account)}")
     if account.timezone != before.timezone:
-        context.invoke(prerender, number=number, force=False, chunk_size=CHUNK_SIZE)
+        click.get_current_context().invoke(
+            prerender, number=number, force=False, chunk_size=CHUNK_SIZE
+        )
 
 
 @accounts.command("field")

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from answerdesk.accounts import Account, get_account
+from answerdesk.accounts import Account, list_accounts
 from answerdesk.messages.prerender import Chunk, refresh_chunk
 from answerdesk.store.engine import read_transaction, write_transaction
 from answerdesk.store.tables import accounts, messages
@@ -140,14 +140,6 @@ def _settle(engine: Engine, account_id: int, owed: int) -> None:
         )
 
 
-def owed_accounts(connection: sa.Connection) -> list[Account]:
-    """The accounts whose stored JSON a zone change left owing a walk, by id."""
-    rows = connection.execute(
-        sa.select(accounts.c.id).where(accounts.c.rerender_owed > 0).order_by(accounts.c.id)
-    )
-    return [get_account(connection, account_id=row.id) for row in rows]
-
-
 def resume_owed_walks(engine: Engine) -> list[Account]:
     """Start a background walk for every account owed one (at `serve`'s start); return them.
 
@@ -157,7 +149,7 @@ def resume_owed_walks(engine: Engine) -> list[Account]:
     wasted work.
     """
     with read_transaction(engine) as connection:
-        owed = owed_accounts(connection)
+        owed = list_accounts(connection, owing_rerender=True)
     for account in owed:
         log.info("resuming the re-render of account %s's messages", account.number)
         rerender_in_background(engine, account)
