@@ -1,12 +1,14 @@
 """Where the fast path (api/fastpath.py) reads its rows, one statement per answer.
 
 SQLite: a read of a local file takes microseconds, so it runs right on the
-event loop, on a cursor kept per thread (a connection made with the engine's
-own settings, then detached from its pool). PostgreSQL: a round trip waits
-on the network, so it is awaited on a small set of async connections kept
-per event loop (autocommit, statements prepared once), leaving the loop free
+event loop, on a connection kept per thread (made with the engine's own
+settings, then detached from its pool) that holds one read snapshot while
+nothing is committed (`SqliteReads`). PostgreSQL: a round trip waits on the
+network, so it is awaited on a small set of async connections kept per
+event loop (autocommit, statements prepared once), leaving the loop free
 for other requests meanwhile; the thread pool's hand-off and the sync pool's
-checkout cost more than the query.
+checkout cost more than the query. The address's shared failed-check
+counters ride along with the first statement (`PostgresReads._checked`).
 
 Both return the answer's body, or None when the full path must decide (no
 such row for this account, or a stored render that is stale).
