@@ -2,8 +2,8 @@
 
 It answers every request with a fixed 1 KB JSON body and does nothing else,
 so what it costs is what uvicorn, with the options `answerdesk serve` uses
-(among them its protocol class that bounds request heads), costs per request
-on this machine.
+(among them its protocol class that bounds request heads) and its malloc
+thresholds (answerdesk/heap.py), costs per request on this machine.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import orjson
 import uvicorn
 
 from answerdesk.cli.serve import _UVICORN_OPTIONS
+from answerdesk.heap import keep_heap_for_big_answers
 
 _SHELL = orjson.dumps({"success": True, "info": "bare", "data": {"pad": ""}})
 BODY = orjson.dumps({"success": True, "info": "bare", "data": {"pad": "x" * (1024 - len(_SHELL))}})
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
+    keep_heap_for_big_answers()  # as `answerdesk serve` does before serving
     options = {**_UVICORN_OPTIONS, "log_level": "warning"}
     uvicorn.run(app, host=args.host, port=args.port, **options)
 

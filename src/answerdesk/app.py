@@ -24,6 +24,7 @@ from answerdesk.api.observe import HttpMetrics, ObserveMiddleware
 from answerdesk.api.request_id import RequestIdMiddleware
 from answerdesk.config import Settings
 from answerdesk.errors import AnswerdeskError
+from answerdesk.heap import keep_heap_for_big_answers
 from answerdesk.ratelimit_shared import build_limiter
 from answerdesk.store.engine import create_engine_for_url
 from answerdesk.sync.metrics import PipelineCollector
@@ -130,5 +131,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 
 def create_app_from_env() -> Starlette:
-    """Factory for `uvicorn --factory` worker processes: settings from the environment."""
+    """Factory for `uvicorn --factory` worker processes: settings from the environment.
+
+    Each such process serves HTTP, so it keeps its heap for big answers as
+    `serve`'s own process does (heap.py).
+    """
+    keep_heap_for_big_answers()
     return create_app(Settings.from_env())

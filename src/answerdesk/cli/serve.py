@@ -13,6 +13,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from answerdesk.app import create_app
 from answerdesk.cli.demo import run_demo
 from answerdesk.cli.main import CliState, pass_state
+from answerdesk.heap import keep_heap_for_big_answers
 from answerdesk.logs import configure_logging, logging_config
 from answerdesk.messages.rerender import resume_owed_walks
 from answerdesk.store.engine import create_engine_for_url
@@ -165,6 +166,8 @@ def serve(
     if worker_engine is not None:
         # Re-render walks a restart cut short (a time-zone change owes one).
         resume_owed_walks(worker_engine)
+    # Before the first request (worker processes do it in create_app_from_env).
+    keep_heap_for_big_answers()
     click.echo(f"answerdesk listening on {url_for(host, port)}")
     options = {
         **_UVICORN_OPTIONS,
