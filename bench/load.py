@@ -7,6 +7,7 @@ cores with the server), so a figure limited by the tool can be told apart.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import resource
@@ -22,13 +23,35 @@ _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 @dataclass(frozen=True)
 class Load:
-    """One wrk run: throughput, latency percentiles (ms), errors, wrk's CPU share."""
+    """One wrk run: throughput, latency percentiles (ms), errors, wrk's CPU share.
+
+    `busy_cores` is how many of the machine's cores were busy during the run,
+    everything on it counted (server, database, wrk): what is left idle is
+    all a second server process could still use.
+    """
 
     requests_per_s: float
     p50_ms: float
     p99_ms: float
     errors: int
     tool_cpu: float
+    busy_cores: float = 0.0
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(busy, all) clock ticks of every core since boot, from /proc/stat; (0, 0) elsewhere."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(n) for n in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _busy_cores(before: tuple[int, int], after: tuple[int, int]) -> float:
+    elapsed = after[1] - before[1]
+    return (after[0] - before[0]) / elapsed * (os.cpu_count() or 1) if elapsed else 0.0
 
 
 def available() -> bool:
@@ -74,6 +97,7 @@ def run(
     script = workdir / "wrk.lua"
     _lua(script, headers, path, ids)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine_before = _cpu_times()
     started = time.perf_counter()
     done = subprocess.run(
         [
@@ -93,6 +117,7 @@ def run(
         check=True,
     )
     wall = time.perf_counter() - started
+    busy = _busy_cores(machine_before, _cpu_times())
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     out = done.stdout
@@ -104,4 +129,4 @@ def run(
     errors = int(errors_match.group(1)) if errors_match else 0
     if socket_errors:
         errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(0)))
-    return Load(rate, p50, p99, errors, cpu / wall)
+    return Load(rate, p50, p99, errors, cpu / wall, busy)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 import uuid
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from bench.run import Mode
 
 MB = 1024
+CORES = os.cpu_count() or 1
 
 
 @dataclass
@@ -99,7 +101,10 @@ class Bench:
         p99 = median_of(runs, lambda r: r.p99_ms)
         errors = sum(r.errors for r in runs)
         cpu = median_of(runs, lambda r: r.tool_cpu)
+        busy = median_of(runs, lambda r: r.busy_cores)
         value = f"{rps:,.0f} req/s, p50 {ms(p50)}, p99 {ms(p99)}, wrk CPU {cpu:.0%}"
+        if busy:
+            value += f", {busy:.1f}/{CORES} cores busy"
         if errors:
             value += f", {errors} ERRORS"
         ratio = None
@@ -107,8 +112,23 @@ class Bench:
             ratio = rps / median_of(base, lambda r: r.requests_per_s)
         met = None if threshold is None or ratio is None else ratio >= threshold
         self.report.add(Row(figure, value, base_name, ratio, target, met))
-        self.report.raw[figure] = {"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors}
+        self.report.raw[figure] = {
+            "rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors, "busy_cores": busy,
+        }  # fmt: skip
         return rps
+
+    def _ceiling_row(self, figure: str, one: list[load.Load]) -> None:
+        """What a second worker can add at most: the cores one worker's run left idle.
+
+        Everything on the machine counts (server, database, wrk), so on
+        PostgreSQL on the same cores this says how much room there was.
+        """
+        busy = median_of(one, lambda r: r.busy_cores)
+        if not busy:
+            return
+        self.report.add(
+            Row(figure, f"{CORES / busy:.2f}x at most", f"1 worker: {busy:.2f}/{CORES} cores busy")
+        )
 
     def _tail_row(self, figure: str, runs: list[load.Load], bare: list[load.Load]) -> None:
         """p99 over p50; the bare app's own ratio is shown as what the machine allows."""
@@ -231,6 +251,9 @@ class Bench:
             f"{prefix} ~{self.mode.range_rows:,}-row range (c=32), 2 workers", results["range2"],
             base=results["range"], base_name="1 worker", target=">= 1.3x", threshold=1.3,
         )  # fmt: skip
+        self._ceiling_row(
+            f"{prefix} ~{self.mode.range_rows:,}-row range, 2 workers: ceiling", results["range"]
+        )
         self._sell(srv, main, "5" if prefix == "4" else prefix)
 
     def _sell(self, srv: server.Server, main: Account, prefix: str) -> None:
