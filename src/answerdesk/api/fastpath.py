@@ -318,21 +318,15 @@ class HotReads:
     async def _admit_shared(
         self, principal: Principal, scope: Scope, failures: Limiter | None
     ) -> bool:
-        """`_admit` on PostgreSQL: limiters kept there are asked on the fast path's connections.
+        """`_admit` on PostgreSQL: a token limit kept there is hit on the fast path's connections.
 
-        `failures` is the failed-check limiter still to be asked (None once
-        asked together with the read).
+        `failures` is an in-process failed-check limiter still to be asked;
+        one kept in PostgreSQL was asked together with the read (None here).
         """
         tokens: Limiter | None = self._state.get("api_limiter")
         try:
             if failures is not None:
-                key = _failure_key(scope)
-                if isinstance(failures, SharedWindowLimiter):
-                    sql, params, now = failures.check_statement(key)
-                    rows = await self._shared(sql, params)
-                    failures.judge_check(rows[0] if rows else None, now)
-                else:
-                    failures.check(key)
+                failures.check(_failure_key(scope))
             if tokens is not None:
                 key = f"token:{principal.token_id}"
                 if isinstance(tokens, SharedWindowLimiter):

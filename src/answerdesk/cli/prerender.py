@@ -5,8 +5,9 @@ time zone changes (and `accounts update --timezone` in the foreground); a
 walk cut short is finished when `serve` or `worker` next starts. Run this
 by hand for messages written before migration 0004 (they have no stored
 JSON), with `--force` after an update of the time zone database, or to
-finish a cut-short walk without a restart. It is safe beside a running server: one short write
-transaction per chunk, and readers are right throughout.
+finish a cut-short walk without a restart. It is safe beside a running
+server: one short write transaction per chunk, and readers are right
+throughout.
 """
 
 from __future__ import annotations
