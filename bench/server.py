@@ -102,10 +102,12 @@ def serve(command: list[str], env: dict[str, str], log: Path) -> Iterator[Server
             process.wait()
 
 
-def answerdesk(database_url: str, log: Path, *, workers: int = 1) -> Iterator[Server]:
-    """`answerdesk serve` on this database with production settings."""
+def answerdesk(
+    database_url: str, log: Path, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`answerdesk serve` on this database with production settings (and `env` on top)."""
     command = [str(BIN / "answerdesk"), "serve", "--port", "{port}", "--workers", str(workers)]
-    return serve(command, production_env(database_url), log)
+    return serve(command, {**production_env(database_url), **(env or {})}, log)
 
 
 def bare(log: Path) -> Iterator[Server]:

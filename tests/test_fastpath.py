@@ -22,6 +22,7 @@ from answerdesk.api.auth import REVERIFY_MARGIN, TOKEN_CACHE_SECONDS
 from answerdesk.api.fastpath import HotReads
 from answerdesk.app import create_app
 from answerdesk.config import Settings
+from answerdesk.messages.lifecycle import change_status
 from answerdesk.store.engine import write_transaction
 from answerdesk.store.tables import api_tokens, messages
 from answerdesk.tokens import LAST_USED_RESOLUTION
@@ -183,6 +184,29 @@ def test_stale_render_is_rendered_by_the_full_path(
     assert again.content == expected
 
 
+def test_a_change_committed_elsewhere_is_answered_at_once(
+    http: TestClient, full: TestClient, spy: Spy, world: Any, engine: Any
+) -> None:
+    """Answers kept until the next commit (SQLite) are never older than a read."""
+    account, login, message_id, text_id = world
+    path = f"/v1/messages/{message_id}"
+    http.get(path, headers=login.headers)  # verifies the token
+    http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
+    assert http.get(path, headers=login.headers).json()["status"] == "new"
+    with write_transaction(engine) as connection:  # as an agent in another process would
+        change_status(connection, account_id=account.id, message_id=message_id, status="read")
+        connection.execute(
+            sa.text("UPDATE text_messages SET content = 'changed' WHERE id = :id"), {"id": text_id}
+        )
+    before = spy.answered
+    fast = http.get(path, headers=login.headers)
+    text = http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
+    assert spy.answered == before + 2
+    assert fast.json()["status"] == "read"
+    assert text.json()["data"]["content"] == "changed"
+    _same(fast, full.get(path, headers=login.headers))
+
+
 def test_revoked_token_is_refused_once_the_cache_lapses(
     http: TestClient, app: Any, spy: Spy, world: Any, engine: Any
 ) -> None:
@@ -256,6 +280,7 @@ def test_no_gap_before_last_used_goes_stale(
         assert http.get(path, headers=login.headers).status_code == 200
     assert spy.answered == answered + 3
 
+
 def test_rate_limit_counts_each_request_once(settings: Settings, engine: Any, world: Any) -> None:
     _account, login, message_id, _text = world
     limited = create_app(
@@ -300,12 +325,13 @@ def test_metrics_count_fast_answers_under_the_route_name(
 
 
 def test_a_broken_connection_falls_through(
-    http: TestClient, app: Any, spy: Spy, world: Any
+    http: TestClient, app: Any, spy: Spy, world: Any, desk: Desk
 ) -> None:
-    _account, login, message_id, _text = world
-    path = f"/v1/messages/{message_id}"
-    http.get(path, headers=login.headers)
-    assert http.get(path, headers=login.headers).status_code == 200
+    account, login, message_id, _text = world
+    http.get(f"/v1/messages/{message_id}", headers=login.headers)
+    assert http.get(f"/v1/messages/{message_id}", headers=login.headers).status_code == 200
+    # Another message: one read already may be kept (SQLite) and need no connection.
+    path = f"/v1/messages/{desk.take(account)}"
     _break_connections(app.hot_reads)
     assert http.get(path, headers=login.headers).status_code == 200  # the full path
     assert http.get(path, headers=login.headers).status_code == 200  # a new connection

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from answerdesk.api.hot_readers import SNAPSHOT_SECONDS, PostgresReads, SqliteReads
 from answerdesk.store.engine import is_sqlite, write_transaction
+from tests.crm_support import carry_all
 from tests.factories import Desk
 
 T = TypeVar("T")
@@ -176,3 +177,131 @@ def test_discard_closes_the_connection_and_its_snapshot(
     old = run(main())
     with pytest.raises(Exception, match="closed"):
         old.connection.execute("SELECT 1")
+
+
+# -- answers kept until the next commit (SQLite) -----------------------------
+
+
+@pytest.fixture
+def keeping_reads(engine: Any) -> Any:
+    if not is_sqlite(engine):
+        pytest.skip("answers are kept on SQLite only")
+    readers = SqliteReads(engine, keep_bytes=1 << 20)
+    yield readers
+    readers.close()
+
+
+def test_a_kept_answer_lasts_until_anything_is_committed(
+    keeping_reads: SqliteReads, desk: Desk, engine: Any
+) -> None:
+    account = desk.account()
+    message_id = desk.take(account, "first words")
+
+    async def main() -> list[bytes | None]:
+        first = keeping_reads.message(account.id, message_id)
+        again = keeping_reads.message(account.id, message_id)
+        assert again is first  # kept, not read again
+        _rewrite(engine, message_id, "first words", "second words")
+        changed = keeping_reads.message(account.id, message_id)
+        desk.take(account, "a commit about something else")
+        after_other = keeping_reads.message(account.id, message_id)
+        assert after_other is not changed  # any commit starts over
+        return [first, changed, after_other]
+
+    first, changed, after_other = run(main())
+    assert first is not None and b"first words" in first
+    assert changed is not None and b"second words" in changed
+    assert after_other == changed
+
+
+def test_a_kept_answer_outlives_the_snapshot_it_was_read_in(
+    keeping_reads: SqliteReads, desk: Desk
+) -> None:
+    account = desk.account()
+    message_id = desk.take(account)
+
+    async def main() -> tuple[bool, bool]:
+        first = keeping_reads.message(account.id, message_id)
+        await asyncio.sleep(SNAPSHOT_SECONDS + 0.2)  # the snapshot is let go; nothing committed
+        held = keeping_reads._local.held.connection.in_transaction
+        return held, keeping_reads.message(account.id, message_id) is first
+
+    held, same = run(main())
+    assert not held and same
+
+
+def test_a_kept_answer_is_only_its_own_accounts(keeping_reads: SqliteReads, desk: Desk) -> None:
+    mine, other = desk.account(), desk.account()
+    message_id = desk.take(mine)
+
+    async def main() -> tuple[bytes | None, bytes | None]:
+        assert keeping_reads.message(mine.id, message_id) is not None
+        return keeping_reads.message(other.id, message_id), keeping_reads.text_message(
+            other.id, message_id
+        )
+
+    assert run(main()) == (None, None)
+
+
+def test_kept_text_messages_follow_commits_too(
+    keeping_reads: SqliteReads, desk: Desk, engine: Any
+) -> None:
+    account = desk.account()
+    desk.take(account, "about the leak", phone="(617) 555-0123")
+    carry_all(engine)
+    with engine.connect() as connection:
+        text_id = connection.execute(sa.text("SELECT max(id) FROM text_messages")).scalar_one()
+
+    async def main() -> tuple[bytes | None, bytes | None, bytes | None]:
+        first = keeping_reads.text_message(account.id, text_id)
+        again = keeping_reads.text_message(account.id, text_id)
+        with write_transaction(engine) as connection:
+            connection.execute(
+                sa.text("UPDATE text_messages SET content = 'rewritten' WHERE id = :id"),
+                {"id": text_id},
+            )
+        return first, again, keeping_reads.text_message(account.id, text_id)
+
+    first, again, changed = run(main())
+    assert first is not None and again is first and b"about the leak" in first
+    assert changed is not None and b"rewritten" in changed
+
+
+def test_kept_answers_stay_within_their_bytes(desk: Desk, engine: Any) -> None:
+    if not is_sqlite(engine):
+        pytest.skip("answers are kept on SQLite only")
+    account = desk.account()
+    ids = [desk.take(account, f"message number {n}") for n in range(6)]
+    readers = SqliteReads(engine, keep_bytes=0)
+
+    async def main() -> tuple[int, int, list[bytes | None], list[bytes | None]]:
+        body = readers.message(account.id, ids[0])
+        assert body is not None
+        nothing = readers._local.held.kept_bytes  # 0 keeps nothing
+        readers.keep_bytes = 3 * (len(body) + 200)  # room for three answers, not six
+        desk.take(account)  # a commit: start over under the new bound
+        bodies = [readers.message(account.id, n) for n in ids]
+        again = [readers.message(account.id, n) for n in ids]
+        held = readers._local.held
+        assert 0 < held.kept_bytes <= readers.keep_bytes
+        return nothing, len(held.messages), bodies, again
+
+    try:
+        nothing, kept, bodies, again = run(main())
+    finally:
+        readers.close()
+    assert nothing == 0
+    assert kept == 3
+    assert bodies == again and all(b"message number" in (body or b"") for body in bodies)
+
+
+def test_outside_an_event_loop_nothing_is_kept(keeping_reads: SqliteReads, desk: Desk) -> None:
+    account = desk.account()
+    message_id = desk.take(account)
+
+    def read_twice() -> bool:
+        first = keeping_reads.message(account.id, message_id)
+        return keeping_reads.message(account.id, message_id) is first
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(read_twice).result() is False

@@ -64,6 +64,9 @@ class Settings:
     #: by default: it costs about twice the framework's own per-request time,
     #: and a load balancer usually keeps access logs already.
     access_log: bool = False
+    #: SQLite: megabytes of single-message answers each server process keeps
+    #: until the next commit (api/hot_readers.py); 0: keep none.
+    answer_cache_mb: int = 16
     #: Deployment brand shown in the console.
     brand_name: str = "Answering Service Care"
     api_version_label: str = "v1"
@@ -94,6 +97,10 @@ class Settings:
     webhook_allow_private: bool = False
 
     def __post_init__(self) -> None:
+        if self.answer_cache_mb < 0:
+            raise SettingsError(
+                f"ANSWERDESK_ANSWER_CACHE_MB must be 0 or more, got {self.answer_cache_mb}"
+            )
         if self.environment not in ENVIRONMENTS:
             raise SettingsError(
                 f"ANSWERDESK_ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, "
@@ -121,6 +128,7 @@ class Settings:
             auth_failure_window_seconds=_int(env, "ANSWERDESK_AUTH_FAILURE_WINDOW_SECONDS", 300),
             trusted_proxies=env.get("ANSWERDESK_TRUSTED_PROXIES") or "",
             access_log=_bool(env, "ANSWERDESK_ACCESS_LOG", False),
+            answer_cache_mb=_int(env, "ANSWERDESK_ANSWER_CACHE_MB", 16),
             brand_name=env.get("ANSWERDESK_BRAND_NAME") or cls.brand_name,
             api_version_label=env.get("ANSWERDESK_API_VERSION_LABEL") or cls.api_version_label,
             environment=env.get("ANSWERDESK_ENVIRONMENT") or cls.environment,

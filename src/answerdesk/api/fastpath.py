@@ -14,7 +14,8 @@ ordinary 200 that needs nothing the full path would add:
 * a token verified moments ago whose `last_used_at` needs no write, of the
   right role and, for the Messages API, the right e-mail;
 * the same rate limits (the address's failed checks, the token's budget);
-* a stored row whose pre-rendered JSON is current.
+* a stored row whose pre-rendered JSON is current (on SQLite, possibly an
+  answer read moments ago and kept until the next commit: hot_readers.py).
 
 Anything else (HEAD, an unknown id, a token to look up, a stale render, a
 refused rate limit) falls through to the full application, which then does
@@ -86,6 +87,7 @@ class HotReads:
         access_log: bool = False,
         postgres_connections: int = 4,
         list_rows: int = 2000,
+        keep_bytes: int = 0,
     ) -> None:
         # The app's `State` keeps its attributes in this dict; reading it
         # directly saves the attribute protocol on every request.
@@ -100,7 +102,7 @@ class HotReads:
         self._sqlite: SqliteReads | None = None
         self._postgres: PostgresReads | None = None
         if is_sqlite(engine):
-            self._sqlite = SqliteReads(engine)
+            self._sqlite = SqliteReads(engine, keep_bytes=keep_bytes)
         else:
             self._postgres = PostgresReads(engine, size=postgres_connections)
 

@@ -84,12 +84,25 @@ _WAL_INDEX_HEADER = 48
 #: The longest a read snapshot is held. Held snapshots keep a checkpoint from
 #: moving past them, so an idle server must not keep one.
 SNAPSHOT_SECONDS = 0.25
+#: What a kept answer weighs beyond its body's bytes: its tuple (56), the
+#: bytes object's header (33), the id (28) and its dictionary slot (~40).
+_KEPT_OVERHEAD = 160
 
 
 class _Held:
-    """One thread's connection, and the read snapshot it may be holding."""
+    """One thread's connection, the read snapshot it may be holding, and its kept answers."""
 
-    __slots__ = ("connection", "cursor", "generation", "header", "index")
+    __slots__ = (
+        "connection",
+        "cursor",
+        "generation",
+        "header",
+        "index",
+        "kept_at",
+        "kept_bytes",
+        "messages",
+        "text_messages",
+    )
 
     def __init__(self, connection: sqlite3.Connection, index: mmap.mmap | None) -> None:
         self.connection = connection
@@ -99,6 +112,21 @@ class _Held:
         self.header: bytes | None = None
         self.index = index
         self.generation = 0
+        #: The WAL index header under which the kept answers below were read
+        #: (None: keep nothing), and what they weigh.
+        self.kept_at: bytes | None = None
+        self.kept_bytes = 0
+        #: id -> (account id, body) of single answers read under `kept_at`.
+        self.messages: dict[int, tuple[int, bytes]] = {}
+        self.text_messages: dict[int, tuple[int, bytes]] = {}
+
+    def forget(self, header: bytes | None) -> None:
+        """Drop every kept answer; keep new ones only under `header` (None: none)."""
+        if self.kept_bytes:
+            self.messages.clear()
+            self.text_messages.clear()
+            self.kept_bytes = 0
+        self.kept_at = header
 
 
 class SqliteReads:
@@ -115,15 +143,26 @@ class SqliteReads:
     is needed. A read therefore sees everything committed before it, as a
     statement on its own would. A snapshot is also let go after
     SNAPSHOT_SECONDS, so checkpoints are never held back for long.
+
+    The same comparison tells when an answer already read is still the
+    answer: up to `keep_bytes` of single-message and single-text-message
+    bodies are kept until the header changes, i.e. until anything at all is
+    committed by any process. A client polling a message for its status
+    between two commits is then answered from memory, exactly as fresh as a
+    read. Only the read is saved: credentials and rate limits are checked
+    on every request as before. Lists are never kept (they are big, and a
+    range's rows are read in one statement anyway).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, keep_bytes: int = 0) -> None:
         self.engine = engine
+        self.keep_bytes = keep_bytes
         self._local = threading.local()
         self._opened: list[_Held] = []
         self._lock = threading.Lock()
 
-    def _cursor(self) -> sqlite3.Cursor:
+    def _fresh(self) -> _Held:
+        """This thread's connection, its snapshot and kept answers as fresh as a new read."""
         held: _Held | None = getattr(self._local, "held", None)
         if held is None:
             held = self._open()
@@ -132,7 +171,25 @@ class SqliteReads:
             header = index[:_WAL_INDEX_HEADER]
             if header != held.header:
                 self._renew(held, header)
-        return held.cursor
+            if header != held.kept_at:
+                # Kept answers must have been read under this very header: a
+                # held snapshot, begun after reading it, is at least that new.
+                held.forget(header if held.header is not None and self.keep_bytes else None)
+        return held
+
+    def _cursor(self) -> sqlite3.Cursor:
+        return self._fresh().cursor
+
+    def _keep(
+        self, held: _Held, kept: dict[int, tuple[int, bytes]], key: int, answer: tuple[int, bytes]
+    ) -> None:
+        """Keep `answer` under `key` if answers are being kept and it fits."""
+        if held.kept_at is None:
+            return
+        weight = len(answer[1]) + _KEPT_OVERHEAD
+        if held.kept_bytes + weight <= self.keep_bytes:
+            kept[key] = answer
+            held.kept_bytes += weight
 
     def _open(self) -> _Held:
         pooled = self.engine.raw_connection()
@@ -174,13 +231,26 @@ class SqliteReads:
                 pass  # a broken connection: the next read's error discards it
 
     def message(self, account_id: int, message_id: int) -> bytes | None:
-        return _message_body(
-            self._cursor().execute(STORED_ONE_SQL, (message_id, account_id)).fetchall()
-        )
+        held = self._fresh()
+        kept = held.messages.get(message_id)
+        if kept is not None and kept[0] == account_id:
+            return kept[1]
+        rows = held.cursor.execute(STORED_ONE_SQL, (message_id, account_id)).fetchall()
+        body = _message_body(rows)
+        if body is not None:
+            self._keep(held, held.messages, message_id, (account_id, body))
+        return body
 
     def text_message(self, account_id: int, text_message_id: int) -> bytes | None:
-        cursor = self._cursor().execute(TEXT_MESSAGE_SQLITE, (text_message_id, account_id))
-        return _text_message_body(cursor.fetchall())
+        held = self._fresh()
+        kept = held.text_messages.get(text_message_id)
+        if kept is not None and kept[0] == account_id:
+            return kept[1]
+        rows = held.cursor.execute(TEXT_MESSAGE_SQLITE, (text_message_id, account_id)).fetchall()
+        body = _text_message_body(rows)
+        if body is not None:
+            self._keep(held, held.text_messages, text_message_id, (account_id, body))
+        return body
 
     def message_range(
         self, account_id: int, from_date: date | None, to_date: date | None, most: int
@@ -214,6 +284,7 @@ class SqliteReads:
 
 def _close(held: _Held) -> None:
     held.header = None
+    held.forget(None)
     if held.index is not None:
         held.index.close()
     held.connection.close()
