@@ -8,6 +8,7 @@ aside is checked to come out as the full path's answer.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -398,6 +399,39 @@ def test_a_revoked_busy_token_is_refused_within_the_cache_bound(
         connection.execute(api_tokens.delete())
     _age_cache_entries(app, TOKEN_CACHE_SECONDS - REVERIFY_MARGIN + 0.1)
     assert http.get(path, headers=login.headers).status_code == 404
+
+
+def test_while_one_request_verifies_a_busy_token_again_the_others_stay_fast(
+    http: TestClient, app: Any, spy: Spy, world: Any
+) -> None:
+    _account, login, message_id, _text = world
+    path = f"/v1/messages/{message_id}"
+    http.get(path, headers=login.headers)
+    _age_cache_entries(app, TOKEN_CACHE_SECONDS - REVERIFY_MARGIN + 0.1)
+    digest = next(iter(app.state.token_cache._entries))
+    # Another request is verifying it again right now (it claimed the work).
+    app.hot_reads._reverifying[digest] = time.monotonic() + 10
+    before = spy.answered
+    assert http.get(path, headers=login.headers).status_code == 200
+    assert spy.answered == before + 1  # answered fast from the entry meanwhile
+    # ...but never from an entry that would not outlive a remembered answer.
+    _age_cache_entries(app, TOKEN_CACHE_SECONDS - fastpath._SEEN_SECONDS + 0.1)
+    assert http.get(path, headers=login.headers).status_code == 200
+    assert spy.answered == before + 1
+
+
+def test_a_token_found_revoked_on_verifying_again_is_dropped_at_once(
+    http: TestClient, app: Any, spy: Spy, world: Any, engine: Any
+) -> None:
+    _account, login, message_id, _text = world
+    path = f"/v1/messages/{message_id}"
+    http.get(path, headers=login.headers)
+    with write_transaction(engine) as connection:
+        connection.execute(api_tokens.delete())
+    _age_cache_entries(app, TOKEN_CACHE_SECONDS - REVERIFY_MARGIN + 0.1)
+    assert http.get(path, headers=login.headers).status_code == 404  # the claimant
+    assert app.state.token_cache._entries == {}
+    assert http.get(path, headers=login.headers).status_code == 404  # and everyone after it
 
 
 def test_remembered_answers_live_inside_the_cache_margin() -> None:

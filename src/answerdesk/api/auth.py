@@ -60,6 +60,10 @@ class TokenCache:
             self._entries.clear()  # rare; cheaper than tracking ages
         self._entries[digest] = (time.monotonic() if since is None else since, principal)
 
+    def forget(self, digest: str) -> None:
+        """Drop an entry (its token no longer verifies)."""
+        self._entries.pop(digest, None)
+
     def refresh(self, digest: str, principal: Principal) -> None:
         """Replace an entry's principal, keeping when it was verified."""
         entry = self._entries.get(digest)
@@ -124,6 +128,9 @@ def _verify(engine: Engine, request: Request, token: str) -> Principal:
         with read_transaction(engine) as connection:
             principal = verify_token(connection, token)
         if principal is None:
+            # Revoked while cached: the fast path, which may still be using
+            # the entry while this request verified it again, stops at once.
+            cache.forget(digest)
             raise InvalidCredentials()
         cache.put(digest, principal)
     now = clock.utcnow()
