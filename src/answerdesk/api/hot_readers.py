@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 import weakref
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -232,24 +233,33 @@ class SqliteReads:
 
     def message(self, account_id: int, message_id: int) -> bytes | None:
         held = self._fresh()
-        kept = held.messages.get(message_id)
-        if kept is not None and kept[0] == account_id:
-            return kept[1]
-        rows = held.cursor.execute(STORED_ONE_SQL, (message_id, account_id)).fetchall()
-        body = _message_body(rows)
-        if body is not None:
-            self._keep(held, held.messages, message_id, (account_id, body))
-        return body
+        return self._kept_or_read(
+            held, held.messages, STORED_ONE_SQL, _message_body, account_id, message_id
+        )
 
     def text_message(self, account_id: int, text_message_id: int) -> bytes | None:
         held = self._fresh()
-        kept = held.text_messages.get(text_message_id)
-        if kept is not None and kept[0] == account_id:
-            return kept[1]
-        rows = held.cursor.execute(TEXT_MESSAGE_SQLITE, (text_message_id, account_id)).fetchall()
-        body = _text_message_body(rows)
+        return self._kept_or_read(
+            held, held.text_messages, TEXT_MESSAGE_SQLITE, _text_message_body, account_id,
+            text_message_id,
+        )  # fmt: skip
+
+    def _kept_or_read(
+        self,
+        held: _Held,
+        kept: dict[int, tuple[int, bytes]],
+        sql: str,
+        render: Callable[[list[Any]], bytes | None],
+        account_id: int,
+        item_id: int,
+    ) -> bytes | None:
+        """The answer kept for `item_id` if it is `account_id`'s; else one read, kept for later."""
+        answer = kept.get(item_id)
+        if answer is not None and answer[0] == account_id:
+            return answer[1]
+        body = render(held.cursor.execute(sql, (item_id, account_id)).fetchall())
         if body is not None:
-            self._keep(held, held.text_messages, text_message_id, (account_id, body))
+            self._keep(held, kept, item_id, (account_id, body))
         return body
 
     def message_range(
