@@ -7,6 +7,8 @@ held across reads on an event loop sees every commit, and is let go when idle.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -212,6 +214,31 @@ def test_a_kept_answer_lasts_until_anything_is_committed(
     assert first is not None and b"first words" in first
     assert changed is not None and b"second words" in changed
     assert after_other == changed
+
+
+def test_a_commit_by_another_process_ends_a_kept_answer(
+    keeping_reads: SqliteReads, desk: Desk, engine: Any
+) -> None:
+    account = desk.account()
+    message_id = desk.take(account, "first words")
+    path = engine.url.database
+    rewrite = (
+        "import sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], timeout=30)\n"
+        "db.execute(\"UPDATE messages SET wire = replace(wire, 'first', 'other') WHERE id = ?\","
+        " (int(sys.argv[2]),))\n"
+        "db.commit()\n"
+    )
+
+    async def main() -> tuple[bytes | None, bytes | None]:
+        first = keeping_reads.message(account.id, message_id)
+        assert keeping_reads.message(account.id, message_id) is first  # kept
+        subprocess.run([sys.executable, "-c", rewrite, path, str(message_id)], check=True)
+        return first, keeping_reads.message(account.id, message_id)
+
+    first, after = run(main())
+    assert first is not None and b"first words" in first
+    assert after is not None and b"other words" in after
 
 
 def test_a_kept_answer_outlives_the_snapshot_it_was_read_in(
