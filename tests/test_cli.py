@@ -328,16 +328,3 @@ def test_answer_cache_size_must_not_be_negative(tmp_path) -> None:
     assert (
         result.stderr == "error: settings: ANSWERDESK_ANSWER_CACHE_MB must be 0 or more, got -1\n"
     )
-
-
-def test_answer_cache_size_reaches_the_fast_path(tmp_path) -> None:
-    from answerdesk.app import create_app
-    from answerdesk.config import Settings
-
-    settings = Settings.from_env(
-        {"ANSWERDESK_ANSWER_CACHE_MB": "3"}, database_url=f"sqlite:///{tmp_path / 'x.db'}"
-    )
-    app = create_app(settings)
-    assert app.hot_reads is not None and app.hot_reads._sqlite is not None  # type: ignore[attr-defined]
-    assert app.hot_reads._sqlite.keep_bytes == 3 * 1024 * 1024  # type: ignore[attr-defined]
-    assert Settings.from_env({}).answer_cache_mb == 16

@@ -11,6 +11,7 @@ import dataclasses
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from answerdesk.api.fastpath import HotReads
 from answerdesk.app import create_app
 from answerdesk.config import Settings
 from answerdesk.messages.lifecycle import change_status
-from answerdesk.store.engine import write_transaction
+from answerdesk.store.engine import create_engine_for_url, write_transaction
 from answerdesk.store.tables import api_tokens, messages
 from answerdesk.tokens import LAST_USED_RESOLUTION
 from tests.crm_support import carry_all
@@ -620,3 +621,17 @@ def test_forwarded_addresses_are_what_the_fast_path_limits(
     assert elsewhere.status_code == 200
     assert spy.answered == 1
     assert same.status_code == 429
+
+
+def test_answer_cache_size_reaches_the_fast_path(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"ANSWERDESK_ANSWER_CACHE_MB": "3"}, database_url=f"sqlite:///{tmp_path / 'x.db'}"
+    )
+    engine = create_engine_for_url(settings.database_url)
+    try:
+        app: Any = create_app(settings, engine=engine)
+        assert app.hot_reads is not None and app.hot_reads._sqlite is not None
+        assert app.hot_reads._sqlite.keep_bytes == 3 * 1024 * 1024
+    finally:
+        engine.dispose()
+    assert Settings.from_env({}).answer_cache_mb == 16
