@@ -48,8 +48,12 @@ class AnswerdeskApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.front is not None:
             await self.front(scope, receive, send)
-        else:
-            await self.behind_proxies(scope, receive, send)
+            return
+        # behind_proxies, written out: one coroutine fewer on every request.
+        hot = self.hot_reads
+        if hot is not None and scope["type"] == "http" and await hot.answer(scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
     async def behind_proxies(self, scope: Scope, receive: Receive, send: Send) -> None:
         hot = self.hot_reads
