@@ -363,7 +363,7 @@ def _break_connections(hot: HotReads) -> None:
     if hot._postgres is not None:
         for loop_connections in hot._postgres._loops.values():
             for pg in loop_connections.opened:
-                pg.pgconn.finish()
+                pg.terminate()
 
 
 def _age_cache_entries(app: Any, seconds: float) -> None:

@@ -7,6 +7,7 @@ held across reads on an event loop sees every commit, and is let go when idle.
 from __future__ import annotations
 
 import asyncio
+import logging
 import subprocess
 import sys
 from collections.abc import Coroutine
@@ -16,7 +17,14 @@ from typing import Any, TypeVar
 import pytest
 import sqlalchemy as sa
 
-from answerdesk.api.hot_readers import SNAPSHOT_SECONDS, PostgresReads, SqliteReads
+from answerdesk.api import hot_readers
+from answerdesk.api.hot_readers import (
+    READ_ERRORS,
+    SNAPSHOT_SECONDS,
+    PostgresReads,
+    SqliteReads,
+    asyncpg_statement,
+)
 from answerdesk.store.engine import is_sqlite, write_transaction
 from tests.crm_support import carry_all
 from tests.factories import Desk
@@ -56,7 +64,7 @@ def test_broken_connections_give_their_slots_back(reads: PostgresReads) -> None:
         await asyncio.gather(*(reads.fetch("SELECT pg_sleep(0.01)", ()) for _ in range(4)))
         mine = reads._loops[asyncio.get_running_loop()]
         for connection in list(mine.opened):
-            connection.pgconn.finish()  # the server went away under them
+            connection.terminate()  # the server went away under them
         outcomes = await asyncio.gather(
             *(reads.fetch("SELECT %s::int", (n,)) for n in range(6)), return_exceptions=True
         )
@@ -78,7 +86,81 @@ def test_close_closes_every_connection(reads: PostgresReads) -> None:
 
     opened = run(main())
     reads.close()
-    assert opened and all(connection.closed for connection in opened)
+    assert opened and all(connection.is_closed() for connection in opened)
+
+
+def test_connections_close_when_their_loop_shuts_down(reads: PostgresReads) -> None:
+    async def main() -> list[Any]:
+        await asyncio.gather(*(reads.fetch("SELECT pg_sleep(0.01)", ()) for _ in range(3)))
+        opened = list(reads._loops[asyncio.get_running_loop()].opened)
+        assert opened and not any(connection.is_closed() for connection in opened)
+        return opened
+
+    # asyncio.run ends the loop; nothing calls reads.close().
+    assert all(connection.is_closed() for connection in run(main()))
+
+
+def test_close_on_the_loop_closes_its_connections_at_once(reads: PostgresReads) -> None:
+    async def main() -> bool:
+        await reads.fetch("SELECT 1", ())
+        opened = list(reads._loops[asyncio.get_running_loop()].opened)
+        reads.close()
+        return bool(opened) and all(connection.is_closed() for connection in opened)
+
+    assert run(main())
+
+
+def test_a_refused_connection_is_not_retried_on_every_read(
+    engine: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL connections")
+    closed_port = engine.url.set(port=1)
+    reads = PostgresReads(sa.create_engine(closed_port), size=2)
+    attempts: list[str] = []
+    real_connect = hot_readers.asyncpg.connect
+
+    async def counted(dsn: str, **kwargs: Any) -> Any:
+        attempts.append(dsn)
+        return await real_connect(dsn, **kwargs)
+
+    monkeypatch.setattr(hot_readers.asyncpg, "connect", counted)
+
+    async def main() -> list[BaseException | list[Any]]:
+        first = await asyncio.gather(
+            *(reads.fetch("SELECT 1", ()) for _ in range(5)), return_exceptions=True
+        )
+        assert len(attempts) <= reads.size  # at most one per slot, at once
+        tried = len(attempts)
+        later = await asyncio.gather(
+            *(reads.fetch("SELECT 1", ()) for _ in range(5)), return_exceptions=True
+        )
+        assert len(attempts) == tried  # then none while the last failure is recent
+        return first + later
+
+    with caplog.at_level(logging.WARNING, logger="answerdesk.api.hot_readers"):
+        outcomes = run(main())
+    assert all(isinstance(outcome, READ_ERRORS) for outcome in outcomes)
+    assert [r.getMessage() for r in caplog.records] == [
+        "fast-path PostgreSQL connection failed (ConnectionRefusedError); retrying in 5 s"
+    ]
+    reads.close()
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "expected"),
+    [
+        ("SELECT %s, %s", (1, 2), ("SELECT $1, $2", (1, 2))),
+        (
+            "SELECT %(b)s, %(a)s, %(b)s",
+            {"a": 1, "b": 2},
+            ("SELECT $1, $2, $1", (2, 1)),
+        ),
+        ("SELECT '%%' || %s", ("x",), ("SELECT '%' || $1", ("x",))),
+    ],
+)
+def test_psycopg_placeholders_become_numbered(sql: str, params: Any, expected: Any) -> None:
+    assert asyncpg_statement(sql, params) == expected
 
 
 @pytest.fixture

@@ -4,11 +4,15 @@ SQLite: a read of a local file takes microseconds, so it runs right on the
 event loop, on a connection kept per thread (made with the engine's own
 settings, then detached from its pool) that holds one read snapshot while
 nothing is committed (`SqliteReads`). PostgreSQL: a round trip waits on the
-network, so it is awaited on a small set of async connections kept per
-event loop (autocommit, statements prepared once), leaving the loop free
-for other requests meanwhile; the thread pool's hand-off and the sync pool's
-checkout cost more than the query. The address's shared failed-check
-counters ride along with the first statement (`PostgresReads._checked`).
+network, so it is awaited on a small set of asyncpg connections kept per
+event loop (statements prepared once, by asyncpg's own cache), leaving the
+loop free for other requests meanwhile; the thread pool's hand-off and the
+sync pool's checkout cost more than the query. asyncpg rather than the
+psycopg the rest of answerdesk uses: its protocol is compiled and reads the
+socket as data arrives, where psycopg's async cursor spends ~54 µs of Python
+and two system calls per statement to ~22 µs (measured; docs/performance.md,
+session 6). The address's shared failed-check counters ride along with the
+first statement (`PostgresReads._checked`).
 
 Both return the answer's body, or None when the full path must decide (no
 such row for this account, or a stored render that is stale).
@@ -17,16 +21,22 @@ such row for this account, or a stored render that is stale).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import mmap
 import os
+import re
 import sqlite3
 import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import orjson
 import psycopg
 from sqlalchemy.engine import Engine
@@ -49,8 +59,20 @@ _TEXT_MESSAGE_META = b',"meta":{"type":"text_message"}}'
 
 _ACCOUNT_ZONE_POSTGRES = ACCOUNT_ZONE_SQL.replace("?", "%s")
 
-#: What a failed read raises; the fast path then steps aside.
-READ_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error, OSError)
+#: What a failed read raises; the fast path then steps aside. (asyncpg's
+#: connection timeout is TimeoutError, an OSError.)
+READ_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.Error,
+    psycopg.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+)
+#: After a failed connection attempt, this loop's reads step aside for this
+#: long instead of trying to connect on every request.
+CONNECT_RETRY_SECONDS = 5.0
+
+_log = logging.getLogger(__name__)
 
 
 def _message_body(rows: list[Any]) -> bytes | None:
@@ -327,18 +349,86 @@ class _LoopConnections:
     def __init__(self, size: int) -> None:
         # Last in, first out: the connection used last is reused, and free
         # slots (below them) are only taken when every open one is busy.
-        self.idle: asyncio.LifoQueue[psycopg.AsyncConnection[Any] | None] = asyncio.LifoQueue()
+        self.idle: asyncio.LifoQueue[asyncpg.Connection | None] = asyncio.LifoQueue()
         for _ in range(size):
             self.idle.put_nowait(None)
-        self.opened: list[psycopg.AsyncConnection[Any]] = []
+        self.opened: list[asyncpg.Connection] = []
+        #: Until when (monotonic) connecting is not tried again after a failure.
+        self.refused_until = 0.0
+        self._ending: AsyncIterator[None] | None = None
+
+    async def end_with_loop(self) -> None:
+        """Have these connections closed when their event loop shuts down.
+
+        An asyncpg connection can only be closed on its own loop, while the
+        loop still runs. `asyncio.run` (and so uvicorn, and anyio's portals
+        in tests) finalises every suspended async generator just before it
+        closes the loop (`loop.shutdown_asyncgens`, PEP 525): one suspended
+        here closes them at exactly that moment.
+        """
+        if self._ending is None:
+            self._ending = self._closed_at_shutdown()
+            await anext(self._ending)
+
+    async def _closed_at_shutdown(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            self.terminate()
+
+    def terminate(self) -> None:
+        """Close every connection at once (on this loop's thread)."""
+        opened, self.opened = self.opened, []
+        for connection in opened:
+            connection.terminate()
+
+
+@lru_cache(maxsize=256)
+def _numbered(sql: str, names: tuple[str, ...] | None) -> tuple[str, tuple[str, ...]]:
+    """`sql` with psycopg's `%s` / `%(name)s` placeholders as asyncpg's `$1, $2, …`.
+
+    The statements are shared with the psycopg code (the rate limiters'
+    SQL, the single-item reads); they hold no `%` of their own but `%%`.
+    Returns the new text and, for named placeholders, the names in `$n` order.
+    """
+    order: list[str] = []
+    positional = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal positional
+        name = match.group(1)
+        if match.group(0) == "%%":
+            return "%"
+        if name is None:
+            positional += 1
+            return f"${positional}"
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    return _PLACEHOLDER.sub(number, sql), tuple(order)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+def asyncpg_statement(
+    sql: str, params: tuple[Any, ...] | dict[str, Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """A psycopg-style statement and its parameters, as asyncpg takes them."""
+    if isinstance(params, dict):
+        text, order = _numbered(sql, tuple(sorted(params)))
+        return text, tuple(params[name] for name in order)
+    text, _ = _numbered(sql, None)
+    return text, params
 
 
 class PostgresReads:
-    """Reads awaited on up to `size` async connections per event loop."""
+    """Reads awaited on up to `size` asyncpg connections per event loop."""
 
     def __init__(self, engine: Engine, *, size: int) -> None:
         url = engine.url.set(drivername="postgresql")
-        self.conninfo = url.render_as_string(hide_password=False)
+        self.dsn = url.render_as_string(hide_password=False)
         self.size = max(1, size)
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnections] = (
             weakref.WeakKeyDictionary()
@@ -346,33 +436,57 @@ class PostgresReads:
         self._lock = threading.Lock()
 
     async def fetch(self, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
-        """Run one statement on one of this loop's connections; return its rows."""
+        """Run one statement on one of this loop's connections; return its rows.
+
+        `sql` is written in psycopg's style (`%s`, `%(name)s`); the rows are
+        asyncpg records, which index and unpack as tuples do.
+        """
         loop = asyncio.get_running_loop()
         mine = self._loops.get(loop)
         if mine is None:
             with self._lock:
                 mine = self._loops.setdefault(loop, _LoopConnections(self.size))
+        text, args = asyncpg_statement(sql, params)
         connection = await mine.idle.get()
         if connection is None:
-            try:
-                connection = await psycopg.AsyncConnection.connect(
-                    self.conninfo, autocommit=True, prepare_threshold=0, connect_timeout=5
-                )
-            except BaseException:
-                mine.idle.put_nowait(None)
-                raise
-            mine.opened.append(connection)
+            connection = await self._connect(mine)
         try:
-            cursor = await connection.execute(sql, params, binary=True)
-            rows = await cursor.fetchall()
+            rows: list[Any] = await connection.fetch(text, *args)
         except BaseException:
             # A broken or cancelled connection is not reused; its slot is.
             mine.opened.remove(connection)
-            connection.pgconn.finish()
+            connection.terminate()
             mine.idle.put_nowait(None)
             raise
         mine.idle.put_nowait(connection)
         return rows
+
+    async def _connect(self, mine: _LoopConnections) -> asyncpg.Connection:
+        """A new connection in a free slot (given back if connecting fails).
+
+        A failed attempt makes this loop's reads step aside (the full path
+        answers) for CONNECT_RETRY_SECONDS rather than try on every request.
+        """
+        if time.monotonic() < mine.refused_until:
+            mine.idle.put_nowait(None)
+            raise ConnectionRefusedError("the fast path's last connection attempt failed")
+        try:
+            await mine.end_with_loop()
+            connection: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
+        except BaseException as error:
+            mine.idle.put_nowait(None)
+            now = time.monotonic()
+            if isinstance(error, Exception) and now >= mine.refused_until:
+                # The first of the attempts made at once to fail says so.
+                mine.refused_until = now + CONNECT_RETRY_SECONDS
+                _log.warning(
+                    "fast-path PostgreSQL connection failed (%s); retrying in %.0f s",
+                    type(error).__name__,
+                    CONNECT_RETRY_SECONDS,
+                )
+            raise
+        mine.opened.append(connection)
+        return connection
 
     async def _checked(
         self,
@@ -444,11 +558,22 @@ class PostgresReads:
         return _range_body(await self.fetch(sql, tuple(params)), number, most)
 
     def close(self) -> None:
-        """Close every connection (synchronously: libpq's finish needs no event loop)."""
+        """Close every connection: at once on this thread's loop, else on its own loop.
+
+        Connections of a loop that has shut down were closed by it
+        (`_LoopConnections.end_with_loop`).
+        """
         with self._lock:
-            loops = list(self._loops.values())
+            loops = list(self._loops.items())
             self._loops = weakref.WeakKeyDictionary()
-        for mine in loops:
-            for connection in mine.opened:
-                connection.pgconn.finish()
-            mine.opened.clear()
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        for loop, mine in loops:
+            if loop is current:
+                mine.terminate()
+            elif not loop.is_closed():
+                # (A loop closed meanwhile closed its connections itself.)
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(mine.terminate)
