@@ -23,6 +23,7 @@ from answerdesk.api.hot_readers import (
     SNAPSHOT_SECONDS,
     PostgresReads,
     SqliteReads,
+    asyncpg_dsn,
     asyncpg_statement,
 )
 from answerdesk.store.engine import is_sqlite, write_transaction
@@ -145,6 +146,33 @@ def test_a_refused_connection_is_not_retried_on_every_read(
         "fast-path PostgreSQL connection failed (ConnectionRefusedError); retrying in 5 s"
     ]
     reads.close()
+
+
+def test_a_url_with_libpq_client_settings_still_connects(engine: Any) -> None:
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL connections")
+    url = engine.url.update_query_dict(
+        {"connect_timeout": "7", "keepalives": "1", "application_name": "answerdesk-test"}
+    )
+    reads = PostgresReads(sa.create_engine(url), size=1)
+
+    async def main() -> Any:
+        return (await reads.fetch("SELECT current_setting('application_name')", ()))[0][0]
+
+    assert run(main()) == "answerdesk-test"  # server settings pass, client-only ones do not
+    assert reads.connect_timeout == 7.0
+    reads.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "timeout"),
+    [("", 5.0), ("&connect_timeout=0", 5.0), ("&connect_timeout=x", 5.0), ("&connect_timeout=2", 2.0)],
+)
+def test_the_connection_timeout_comes_from_the_url(query: str, timeout: float) -> None:
+    url = sa.make_url(f"postgresql+psycopg://u:p%40ss@db.example:6432/desk?sslmode=require{query}")
+    dsn, seconds = asyncpg_dsn(url)
+    assert seconds == timeout
+    assert dsn == "postgresql://u:p%40ss@db.example:6432/desk?sslmode=require"
 
 
 @pytest.mark.parametrize(

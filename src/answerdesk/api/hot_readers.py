@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import orjson
 import psycopg
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 from answerdesk.crm.single import POSTGRES_SQL as TEXT_MESSAGE_POSTGRES
 from answerdesk.crm.single import SQLITE_SQL as TEXT_MESSAGE_SQLITE
@@ -423,12 +423,54 @@ def asyncpg_statement(
     return text, params
 
 
+#: libpq's parameters that only its client side reads, which asyncpg does
+#: not know: it would pass them to the server as settings, which refuses
+#: them. The fast path leaves them out (`connect_timeout` becomes its timeout).
+_LIBPQ_CLIENT_ONLY = frozenset(
+    {
+        "channel_binding",
+        "connect_timeout",
+        "fallback_application_name",
+        "gssdelegation",
+        "gssencmode",
+        "hostaddr",
+        "keepalives",
+        "keepalives_count",
+        "keepalives_idle",
+        "keepalives_interval",
+        "load_balance_hosts",
+        "replication",
+        "requirepeer",
+        "requiressl",
+        "sslcertmode",
+        "sslcompression",
+        "sslcrldir",
+        "sslsni",
+        "tcp_user_timeout",
+    }
+)
+#: Connecting gives up after this many seconds unless the URL says otherwise.
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+def asyncpg_dsn(url: URL) -> tuple[str, float]:
+    """The database URL as asyncpg reads it, and the connection timeout it asks for."""
+    query = dict(url.query)
+    raw = query.get("connect_timeout")
+    try:
+        timeout = float(raw if isinstance(raw, str) else "")
+    except ValueError:
+        timeout = 0.0
+    kept = {key: value for key, value in query.items() if key not in _LIBPQ_CLIENT_ONLY}
+    dsn = url.set(drivername="postgresql", query=kept).render_as_string(hide_password=False)
+    return dsn, timeout if timeout > 0 else CONNECT_TIMEOUT_SECONDS
+
+
 class PostgresReads:
     """Reads awaited on up to `size` asyncpg connections per event loop."""
 
     def __init__(self, engine: Engine, *, size: int) -> None:
-        url = engine.url.set(drivername="postgresql")
-        self.dsn = url.render_as_string(hide_password=False)
+        self.dsn, self.connect_timeout = asyncpg_dsn(engine.url)
         self.size = max(1, size)
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnections] = (
             weakref.WeakKeyDictionary()
@@ -472,7 +514,9 @@ class PostgresReads:
             raise ConnectionRefusedError("the fast path's last connection attempt failed")
         try:
             await mine.end_with_loop()
-            connection: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
+            connection: asyncpg.Connection = await asyncpg.connect(
+                self.dsn, timeout=self.connect_timeout
+            )
         except BaseException as error:
             mine.idle.put_nowait(None)
             now = time.monotonic()
