@@ -23,6 +23,7 @@ from answerdesk.api.hot_readers import (
     SNAPSHOT_SECONDS,
     PostgresReads,
     SqliteReads,
+    _LoopConnections,
     asyncpg_dsn,
     asyncpg_statement,
 )
@@ -88,6 +89,44 @@ def test_close_closes_every_connection(reads: PostgresReads) -> None:
     opened = run(main())
     reads.close()
     assert opened and all(connection.is_closed() for connection in opened)
+
+
+def test_a_slot_given_back_goes_to_the_request_that_waited_longest() -> None:
+    async def main() -> list[str]:
+        slots = _LoopConnections(1)
+        first = await slots.take()
+        served: list[str] = []
+
+        async def request(name: str) -> None:
+            slot = await slots.take()
+            served.append(name)
+            slots.give(slot)
+
+        waiting = asyncio.create_task(request("waiting"))
+        await asyncio.sleep(0)
+        slots.give(first)
+        await request("arriving")  # asks before the waiting one has run again
+        await waiting
+        return served
+
+    assert run(main()) == ["waiting", "arriving"]
+
+
+def test_a_slot_handed_to_a_cancelled_request_is_passed_on() -> None:
+    async def main() -> bool:
+        slots = _LoopConnections(1)
+        first = await slots.take()
+        cancelled = asyncio.create_task(slots.take())
+        next_in_line = asyncio.create_task(slots.take())
+        await asyncio.sleep(0)
+        slots.give(first)  # handed to `cancelled`, which has not run yet
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        await asyncio.wait_for(next_in_line, timeout=1)
+        return not slots.waiting
+
+    assert run(main())
 
 
 def test_connections_close_when_their_loop_shuts_down(reads: PostgresReads) -> None:

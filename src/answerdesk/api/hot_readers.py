@@ -30,6 +30,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from functools import lru_cache
@@ -341,21 +342,50 @@ def _map_wal_index(connection: sqlite3.Connection) -> mmap.mmap | None:
 class _LoopConnections:
     """One event loop's connections: a stack of idle ones above free slots (None).
 
-    Taking from the queue before connecting caps them at `size` however many
+    Taking a slot before connecting caps them at `size` however many
     requests arrive at once, and a connection that breaks gives its slot
     back, so a request waiting for one is never left waiting for nothing.
+    A slot given back goes straight to the request that has waited longest:
+    with `asyncio.Queue` a request arriving meanwhile took it first and the
+    woken one queued again at the back, which made the single message's p99
+    ~10 times its p50 once reads got fast (measured; docs/performance.md).
     """
 
     def __init__(self, size: int) -> None:
         # Last in, first out: the connection used last is reused, and free
         # slots (below them) are only taken when every open one is busy.
-        self.idle: asyncio.LifoQueue[asyncpg.Connection | None] = asyncio.LifoQueue()
-        for _ in range(size):
-            self.idle.put_nowait(None)
+        self.idle: list[asyncpg.Connection | None] = [None] * size
+        self.waiting: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
         self.opened: list[asyncpg.Connection] = []
         #: Until when (monotonic) connecting is not tried again after a failure.
         self.refused_until = 0.0
         self._ending: AsyncIterator[None] | None = None
+
+    async def take(self) -> asyncpg.Connection | None:
+        """An idle connection, or a free slot (None), in the order requests asked."""
+        if self.idle:  # then nobody is waiting: `give` hands to waiters first
+            return self.idle.pop()
+        handed: asyncio.Future[asyncpg.Connection | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self.waiting.append(handed)
+        try:
+            return await handed
+        except asyncio.CancelledError:
+            if handed.done() and not handed.cancelled():
+                self.give(handed.result())  # handed over as it was cancelled: pass it on
+            else:
+                self.waiting.remove(handed)
+            raise
+
+    def give(self, connection: asyncpg.Connection | None) -> None:
+        """Hand a connection (or a free slot) to the longest waiting request, else keep it."""
+        while self.waiting:
+            handed = self.waiting.popleft()
+            if not handed.done():
+                handed.set_result(connection)
+                return
+        self.idle.append(connection)
 
     async def end_with_loop(self) -> None:
         """Have these connections closed when their event loop shuts down.
@@ -489,7 +519,7 @@ class PostgresReads:
             with self._lock:
                 mine = self._loops.setdefault(loop, _LoopConnections(self.size))
         text, args = asyncpg_statement(sql, params)
-        connection = await mine.idle.get()
+        connection = await mine.take()
         if connection is None:
             connection = await self._connect(mine)
         try:
@@ -498,9 +528,9 @@ class PostgresReads:
             # A broken or cancelled connection is not reused; its slot is.
             mine.opened.remove(connection)
             connection.terminate()
-            mine.idle.put_nowait(None)
+            mine.give(None)
             raise
-        mine.idle.put_nowait(connection)
+        mine.give(connection)
         return rows
 
     async def _connect(self, mine: _LoopConnections) -> asyncpg.Connection:
@@ -510,7 +540,7 @@ class PostgresReads:
         answers) for CONNECT_RETRY_SECONDS rather than try on every request.
         """
         if time.monotonic() < mine.refused_until:
-            mine.idle.put_nowait(None)
+            mine.give(None)
             raise ConnectionRefusedError("the fast path's last connection attempt failed")
         try:
             await mine.end_with_loop()
@@ -518,7 +548,7 @@ class PostgresReads:
                 self.dsn, timeout=self.connect_timeout
             )
         except BaseException as error:
-            mine.idle.put_nowait(None)
+            mine.give(None)
             now = time.monotonic()
             if isinstance(error, Exception) and now >= mine.refused_until:
                 # The first of the attempts made at once to fail says so.
