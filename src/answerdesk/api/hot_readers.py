@@ -526,7 +526,8 @@ class PostgresReads:
             rows: list[Any] = await connection.fetch(text, *args)
         except BaseException:
             # A broken or cancelled connection is not reused; its slot is.
-            mine.opened.remove(connection)
+            if connection in mine.opened:  # (not if `close` ended it meanwhile)
+                mine.opened.remove(connection)
             connection.terminate()
             mine.give(None)
             raise
