@@ -28,4 +28,4 @@ def test_per_request_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
     with ThreadPoolExecutor(1) as pool:
         pool.submit(per_request.main, argv).result()
     out = capsys.readouterr().out
-    assert "single message, kept:" in out and "ratio (bare / single):" in out
+    assert "single message, kept:" in out and "ratio (bare / single message):" in out
