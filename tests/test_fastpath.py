@@ -361,7 +361,7 @@ def _break_connections(hot: HotReads) -> None:
         for held in hot._sqlite._opened:
             held.connection.close()
     if hot._postgres is not None:
-        for loop_connections in hot._postgres._loops.values():
+        for loop_connections in hot._postgres.connections._loops.values():
             for pg in loop_connections.opened:
                 pg.terminate()
 

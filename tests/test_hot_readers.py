@@ -17,16 +17,9 @@ from typing import Any, TypeVar
 import pytest
 import sqlalchemy as sa
 
-from answerdesk.api import hot_readers
-from answerdesk.api.hot_readers import (
-    READ_ERRORS,
-    SNAPSHOT_SECONDS,
-    PostgresReads,
-    SqliteReads,
-    _LoopConnections,
-    asyncpg_dsn,
-    asyncpg_statement,
-)
+from answerdesk.api.hot_readers import READ_ERRORS, SNAPSHOT_SECONDS, PostgresReads, SqliteReads
+from answerdesk.store import async_postgres
+from answerdesk.store.async_postgres import LoopConnections, asyncpg_dsn, asyncpg_statement
 from answerdesk.store.engine import is_sqlite, write_transaction
 from tests.crm_support import carry_all
 from tests.factories import Desk
@@ -54,7 +47,7 @@ def test_many_requests_at_once_share_at_most_size_connections(reads: PostgresRea
         results = await asyncio.gather(
             *(reads.fetch("SELECT %s::int, pg_sleep(0.01)", (n,)) for n in range(12))
         )
-        mine = reads._loops[asyncio.get_running_loop()]
+        mine = reads.connections._loops[asyncio.get_running_loop()]
         assert len(mine.opened) <= 2
         return [rows[0][0] for rows in results]
 
@@ -64,7 +57,7 @@ def test_many_requests_at_once_share_at_most_size_connections(reads: PostgresRea
 def test_broken_connections_give_their_slots_back(reads: PostgresReads) -> None:
     async def main() -> list[int]:
         await asyncio.gather(*(reads.fetch("SELECT pg_sleep(0.01)", ()) for _ in range(4)))
-        mine = reads._loops[asyncio.get_running_loop()]
+        mine = reads.connections._loops[asyncio.get_running_loop()]
         for connection in list(mine.opened):
             connection.terminate()  # the server went away under them
         outcomes = await asyncio.gather(
@@ -84,7 +77,7 @@ def test_broken_connections_give_their_slots_back(reads: PostgresReads) -> None:
 def test_close_closes_every_connection(reads: PostgresReads) -> None:
     async def main() -> list[Any]:
         await asyncio.gather(*(reads.fetch("SELECT 1", ()) for _ in range(3)))
-        return list(reads._loops[asyncio.get_running_loop()].opened)
+        return list(reads.connections._loops[asyncio.get_running_loop()].opened)
 
     opened = run(main())
     reads.close()
@@ -93,7 +86,7 @@ def test_close_closes_every_connection(reads: PostgresReads) -> None:
 
 def test_a_slot_given_back_goes_to_the_request_that_waited_longest() -> None:
     async def main() -> list[str]:
-        slots = _LoopConnections(1)
+        slots = LoopConnections(1)
         first = await slots.take()
         served: list[str] = []
 
@@ -114,7 +107,7 @@ def test_a_slot_given_back_goes_to_the_request_that_waited_longest() -> None:
 
 def test_a_slot_handed_to_a_cancelled_request_is_passed_on() -> None:
     async def main() -> bool:
-        slots = _LoopConnections(1)
+        slots = LoopConnections(1)
         first = await slots.take()
         cancelled = asyncio.create_task(slots.take())
         next_in_line = asyncio.create_task(slots.take())
@@ -132,7 +125,7 @@ def test_a_slot_handed_to_a_cancelled_request_is_passed_on() -> None:
 def test_connections_close_when_their_loop_shuts_down(reads: PostgresReads) -> None:
     async def main() -> list[Any]:
         await asyncio.gather(*(reads.fetch("SELECT pg_sleep(0.01)", ()) for _ in range(3)))
-        opened = list(reads._loops[asyncio.get_running_loop()].opened)
+        opened = list(reads.connections._loops[asyncio.get_running_loop()].opened)
         assert opened and not any(connection.is_closed() for connection in opened)
         return opened
 
@@ -143,7 +136,7 @@ def test_connections_close_when_their_loop_shuts_down(reads: PostgresReads) -> N
 def test_close_on_the_loop_closes_its_connections_at_once(reads: PostgresReads) -> None:
     async def main() -> bool:
         await reads.fetch("SELECT 1", ())
-        opened = list(reads._loops[asyncio.get_running_loop()].opened)
+        opened = list(reads.connections._loops[asyncio.get_running_loop()].opened)
         reads.close()
         return bool(opened) and all(connection.is_closed() for connection in opened)
 
@@ -158,19 +151,19 @@ def test_a_refused_connection_is_not_retried_on_every_read(
     closed_port = engine.url.set(port=1)
     reads = PostgresReads(sa.create_engine(closed_port), size=2)
     attempts: list[str] = []
-    real_connect = hot_readers.asyncpg.connect
+    real_connect = async_postgres.asyncpg.connect
 
     async def counted(dsn: str, **kwargs: Any) -> Any:
         attempts.append(dsn)
         return await real_connect(dsn, **kwargs)
 
-    monkeypatch.setattr(hot_readers.asyncpg, "connect", counted)
+    monkeypatch.setattr(async_postgres.asyncpg, "connect", counted)
 
     async def main() -> list[BaseException | list[Any]]:
         first = await asyncio.gather(
             *(reads.fetch("SELECT 1", ()) for _ in range(5)), return_exceptions=True
         )
-        assert len(attempts) <= reads.size  # at most one per slot, at once
+        assert len(attempts) <= reads.connections.size  # at most one per slot, at once
         tried = len(attempts)
         later = await asyncio.gather(
             *(reads.fetch("SELECT 1", ()) for _ in range(5)), return_exceptions=True
@@ -178,7 +171,7 @@ def test_a_refused_connection_is_not_retried_on_every_read(
         assert len(attempts) == tried  # then none while the last failure is recent
         return first + later
 
-    with caplog.at_level(logging.WARNING, logger="answerdesk.api.hot_readers"):
+    with caplog.at_level(logging.WARNING, logger="answerdesk.store.async_postgres"):
         outcomes = run(main())
     assert all(isinstance(outcome, READ_ERRORS) for outcome in outcomes)
     assert [r.getMessage() for r in caplog.records] == [
@@ -199,13 +192,18 @@ def test_a_url_with_libpq_client_settings_still_connects(engine: Any) -> None:
         return (await reads.fetch("SELECT current_setting('application_name')", ()))[0][0]
 
     assert run(main()) == "answerdesk-test"  # server settings pass, client-only ones do not
-    assert reads.connect_timeout == 7.0
+    assert reads.connections.connect_timeout == 7.0
     reads.close()
 
 
 @pytest.mark.parametrize(
     ("query", "timeout"),
-    [("", 5.0), ("&connect_timeout=0", 5.0), ("&connect_timeout=x", 5.0), ("&connect_timeout=2", 2.0)],
+    [
+        ("", 5.0),
+        ("&connect_timeout=0", 5.0),
+        ("&connect_timeout=x", 5.0),
+        ("&connect_timeout=2", 2.0),
+    ],
 )
 def test_the_connection_timeout_comes_from_the_url(query: str, timeout: float) -> None:
     url = sa.make_url(f"postgresql+psycopg://u:p%40ss@db.example:6432/desk?sslmode=require{query}")
