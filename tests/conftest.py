@@ -25,7 +25,8 @@ from answerdesk.config import Settings
 from answerdesk.store.engine import create_engine_for_url
 from answerdesk.store.migrate import upgrade
 from answerdesk.store.tables import metadata
-from tests.factories import Desk
+from tests.crm_support import carry_all
+from tests.factories import ClientLogin, Desk
 
 POSTGRES_URL = os.environ.get("ANSWERDESK_TEST_POSTGRES_URL")
 
@@ -113,3 +114,18 @@ def http(app: Any) -> Iterator[TestClient]:
 def desk(engine: Engine) -> Desk:
     """Factories for accounts, users, tokens and messages on the test database."""
     return Desk(engine)
+
+
+@pytest.fixture
+def hot_world(desk: Desk, engine: Engine) -> tuple[Any, ClientLogin, int, int]:
+    """An account with a client, one message taken and carried: (account, login, message id,
+    text message id), for the fast path's tests."""
+    account = desk.account(fields=[("Reason", False)])
+    login = desk.client_of(account)
+    message_id = desk.take(
+        account, "Läuft: call back «today»", phone="(617) 555-0123", fields={"Reason": "Leak"}
+    )
+    carry_all(engine)
+    with engine.connect() as connection:
+        text_id = connection.execute(sa.text("SELECT max(id) FROM text_messages")).scalar_one()
+    return account, login, message_id, text_id

@@ -57,17 +57,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, *, startup_timeout: float = 10.0) -> Iterator[str]:
-    """Serve `app` over HTTP until the block ends; yield its base URL."""
+def serve(app: Any, *, startup_timeout: float = 10.0, **options: Any) -> Iterator[str]:
+    """Serve `app` over HTTP until the block ends; yield its base URL.
+
+    `options` go to uvicorn's Config on top of these (`answerdesk serve`'s
+    own are `answerdesk.cli.serve._UVICORN_OPTIONS`).
+    """
     port = free_port()
     config = uvicorn.Config(
         app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        interface="asgi3",
+        **{
+            "host": "127.0.0.1",
+            "port": port,
+            "log_level": "warning",
+            "access_log": False,
+            "lifespan": "on",
+            "interface": "asgi3",
+            **options,
+        },
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"live-server-{port}", daemon=True)

@@ -28,7 +28,6 @@ from answerdesk.messages.lifecycle import change_status
 from answerdesk.store.engine import create_engine_for_url, write_transaction
 from answerdesk.store.tables import api_tokens, messages
 from answerdesk.tokens import LAST_USED_RESOLUTION
-from tests.crm_support import carry_all
 from tests.factories import ClientLogin, Desk
 
 
@@ -75,24 +74,11 @@ def _same(fast: Any, slow: Any) -> None:
     }
 
 
-@pytest.fixture
-def world(desk: Desk, engine: Any) -> tuple[Any, ClientLogin, int, int]:
-    account = desk.account(fields=[("Reason", False)])
-    login = desk.client_of(account)
-    message_id = desk.take(
-        account, "Läuft: call back «today»", phone="(617) 555-0123", fields={"Reason": "Leak"}
-    )
-    carry_all(engine)
-    with engine.connect() as connection:
-        text_id = connection.execute(sa.text("SELECT max(id) FROM text_messages")).scalar_one()
-    return account, login, message_id, text_id
-
-
 @pytest.mark.parametrize("prefix", ["/v1/messages/", "/v2/messages/"])
 def test_message_is_answered_fast_and_identically(
-    http: TestClient, full: TestClient, spy: Spy, world: Any, prefix: str
+    http: TestClient, full: TestClient, spy: Spy, hot_world: Any, prefix: str
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     http.get(f"{prefix}{message_id}", headers=login.headers)  # verifies the token
     before = spy.answered
     fast = http.get(f"{prefix}{message_id}", headers=login.headers)
@@ -102,9 +88,9 @@ def test_message_is_answered_fast_and_identically(
 
 
 def test_text_message_is_answered_fast_and_identically(
-    http: TestClient, full: TestClient, spy: Spy, world: Any
+    http: TestClient, full: TestClient, spy: Spy, hot_world: Any
 ) -> None:
-    _account, login, _message, text_id = world
+    _account, login, _message, text_id = hot_world
     http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
     before = spy.answered
     fast = http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
@@ -113,8 +99,8 @@ def test_text_message_is_answered_fast_and_identically(
     assert fast.json()["data"]["id"] == text_id
 
 
-def test_request_id_is_echoed_or_made(http: TestClient, spy: Spy, world: Any) -> None:
-    _account, login, message_id, _text = world
+def test_request_id_is_echoed_or_made(http: TestClient, spy: Spy, hot_world: Any) -> None:
+    _account, login, message_id, _text = hot_world
     http.get(f"/v1/messages/{message_id}", headers=login.headers)
     given = http.get(
         f"/v1/messages/{message_id}", headers={**login.headers, "X-Request-Id": "lb-1234abcd"}
@@ -132,9 +118,9 @@ def test_request_id_is_echoed_or_made(http: TestClient, spy: Spy, world: Any) ->
     ["other-account", "unknown-id", "wrong-email", "bearer-on-messages", "query-token", "head"],
 )
 def test_fall_through_cases_answer_as_the_full_path(
-    http: TestClient, full: TestClient, spy: Spy, world: Any, desk: Desk, case: str
+    http: TestClient, full: TestClient, spy: Spy, hot_world: Any, desk: Desk, case: str
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     other = desk.account()
     other_id = desk.take(other, "Not yours")
     http.get(f"/v1/messages/{message_id}", headers=login.headers)
@@ -160,9 +146,9 @@ def test_fall_through_cases_answer_as_the_full_path(
 
 
 def test_sell_ignores_messages_headers(
-    http: TestClient, full: TestClient, spy: Spy, world: Any
+    http: TestClient, full: TestClient, spy: Spy, hot_world: Any
 ) -> None:
-    _account, login, _message, text_id = world
+    _account, login, _message, text_id = hot_world
     http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
     fast = http.get(f"/v2/text_messages/{text_id}", headers={**login.headers, **RID})
     assert fast.status_code == 401
@@ -171,9 +157,9 @@ def test_sell_ignores_messages_headers(
 
 
 def test_stale_render_is_rendered_by_the_full_path(
-    http: TestClient, full: TestClient, spy: Spy, world: Any, engine: Any
+    http: TestClient, full: TestClient, spy: Spy, hot_world: Any, engine: Any
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     path = f"/v1/messages/{message_id}"
     expected = http.get(path, headers=login.headers).content
     with write_transaction(engine) as connection:
@@ -187,10 +173,10 @@ def test_stale_render_is_rendered_by_the_full_path(
 
 
 def test_a_change_committed_elsewhere_is_answered_at_once(
-    http: TestClient, full: TestClient, spy: Spy, world: Any, engine: Any
+    http: TestClient, full: TestClient, spy: Spy, hot_world: Any, engine: Any
 ) -> None:
     """Answers kept until the next commit (SQLite) are never older than a read."""
-    account, login, message_id, text_id = world
+    account, login, message_id, text_id = hot_world
     path = f"/v1/messages/{message_id}"
     http.get(path, headers=login.headers)  # verifies the token
     http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
@@ -210,9 +196,9 @@ def test_a_change_committed_elsewhere_is_answered_at_once(
 
 
 def test_revoked_token_is_refused_once_the_cache_lapses(
-    http: TestClient, app: Any, spy: Spy, world: Any, engine: Any
+    http: TestClient, app: Any, spy: Spy, hot_world: Any, engine: Any
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     path = f"/v1/messages/{message_id}"
     assert http.get(path, headers=login.headers).status_code == 200
     with write_transaction(engine) as connection:
@@ -224,9 +210,9 @@ def test_revoked_token_is_refused_once_the_cache_lapses(
 
 
 def test_expiring_token_stops_at_its_expiry(
-    http: TestClient, spy: Spy, world: Any, desk: Desk, monkeypatch: pytest.MonkeyPatch
+    http: TestClient, spy: Spy, hot_world: Any, desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    account, _login, message_id, _text = world
+    account, _login, message_id, _text = hot_world
     user = desk.user(role="client", account=account)
     token = desk.token(user, expires_days=1)
     headers = {"X-API-EMAIL": user.email, "X-API-TOKEN": token}
@@ -240,9 +226,9 @@ def test_expiring_token_stops_at_its_expiry(
 
 
 def test_last_used_is_still_written(
-    http: TestClient, spy: Spy, world: Any, engine: Any, monkeypatch: pytest.MonkeyPatch
+    http: TestClient, spy: Spy, hot_world: Any, engine: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     path = f"/v1/messages/{message_id}"
     http.get(path, headers=login.headers)
     http.get(path, headers=login.headers)
@@ -260,7 +246,7 @@ def test_last_used_is_still_written(
 def test_no_gap_before_last_used_goes_stale(
     http: TestClient,
     spy: Spy,
-    world: Any,
+    hot_world: Any,
     monkeypatch: pytest.MonkeyPatch,
     before_stale: float,
 ) -> None:
@@ -270,7 +256,7 @@ def test_no_gap_before_last_used_goes_stale(
     path would write `last_used_at`, so for 2 s of every minute every request
     of a busy token took the slow way.
     """
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     path = f"/v1/messages/{message_id}"
     http.get(path, headers=login.headers)  # verifies and touches the token
     at = clock.utcnow() + LAST_USED_RESOLUTION - timedelta(seconds=before_stale)
@@ -283,8 +269,10 @@ def test_no_gap_before_last_used_goes_stale(
     assert spy.answered == answered + 3
 
 
-def test_rate_limit_counts_each_request_once(settings: Settings, engine: Any, world: Any) -> None:
-    _account, login, message_id, _text = world
+def test_rate_limit_counts_each_request_once(
+    settings: Settings, engine: Any, hot_world: Any
+) -> None:
+    _account, login, message_id, _text = hot_world
     limited = create_app(
         dataclasses.replace(settings, api_rate_limit=5, api_rate_window_seconds=3600),
         engine=engine,
@@ -305,9 +293,9 @@ def test_rate_limit_counts_each_request_once(settings: Settings, engine: Any, wo
 
 
 def test_metrics_count_fast_answers_under_the_route_name(
-    http: TestClient, spy: Spy, world: Any
+    http: TestClient, spy: Spy, hot_world: Any
 ) -> None:
-    _account, login, message_id, text_id = world
+    _account, login, message_id, text_id = hot_world
     for _ in range(3):
         http.get(f"/v1/messages/{message_id}", headers=login.headers)
         http.get(f"/v2/text_messages/{text_id}", headers=login.bearer)
@@ -327,9 +315,9 @@ def test_metrics_count_fast_answers_under_the_route_name(
 
 
 def test_a_broken_connection_falls_through(
-    http: TestClient, app: Any, spy: Spy, world: Any, desk: Desk
+    http: TestClient, app: Any, spy: Spy, hot_world: Any, desk: Desk
 ) -> None:
-    account, login, message_id, _text = world
+    account, login, message_id, _text = hot_world
     http.get(f"/v1/messages/{message_id}", headers=login.headers)
     assert http.get(f"/v1/messages/{message_id}", headers=login.headers).status_code == 200
     # Another message: one read already may be kept (SQLite) and need no connection.
@@ -341,9 +329,9 @@ def test_a_broken_connection_falls_through(
 
 
 def test_access_log_line_for_fast_answers(
-    settings: Settings, engine: Any, world: Any, caplog: pytest.LogCaptureFixture
+    settings: Settings, engine: Any, hot_world: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     logged = create_app(dataclasses.replace(settings, access_log=True), engine=engine)
     with TestClient(logged) as client, caplog.at_level("INFO", logger="answerdesk.requests"):
         client.get(f"/v1/messages/{message_id}", headers=login.headers)
@@ -375,9 +363,9 @@ def _age_cache_entries(app: Any, seconds: float) -> None:
 
 
 def test_a_busy_token_is_verified_again_before_its_cache_entry_lapses(
-    http: TestClient, app: Any, spy: Spy, world: Any
+    http: TestClient, app: Any, spy: Spy, hot_world: Any
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     path = f"/v1/messages/{message_id}"
     http.get(path, headers=login.headers)
     assert http.get(path, headers=login.headers).status_code == 200
@@ -390,9 +378,9 @@ def test_a_busy_token_is_verified_again_before_its_cache_entry_lapses(
 
 
 def test_a_revoked_busy_token_is_refused_within_the_cache_bound(
-    http: TestClient, app: Any, spy: Spy, world: Any, engine: Any
+    http: TestClient, app: Any, spy: Spy, hot_world: Any, engine: Any
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     path = f"/v1/messages/{message_id}"
     http.get(path, headers=login.headers)
     assert http.get(path, headers=login.headers).status_code == 200
@@ -403,9 +391,9 @@ def test_a_revoked_busy_token_is_refused_within_the_cache_bound(
 
 
 def test_while_one_request_verifies_a_busy_token_again_the_others_stay_fast(
-    http: TestClient, app: Any, spy: Spy, world: Any
+    http: TestClient, app: Any, spy: Spy, hot_world: Any
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     path = f"/v1/messages/{message_id}"
     http.get(path, headers=login.headers)
     _age_cache_entries(app, TOKEN_CACHE_SECONDS - REVERIFY_MARGIN + 0.1)
@@ -422,9 +410,9 @@ def test_while_one_request_verifies_a_busy_token_again_the_others_stay_fast(
 
 
 def test_a_token_found_revoked_on_verifying_again_is_dropped_at_once(
-    http: TestClient, app: Any, spy: Spy, world: Any, engine: Any
+    http: TestClient, app: Any, spy: Spy, hot_world: Any, engine: Any
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     path = f"/v1/messages/{message_id}"
     http.get(path, headers=login.headers)
     with write_transaction(engine) as connection:
@@ -440,9 +428,9 @@ def test_remembered_answers_live_inside_the_cache_margin() -> None:
 
 
 @pytest.fixture
-def days(desk: Desk, world: Any) -> tuple[Any, ClientLogin]:
+def days(desk: Desk, hot_world: Any) -> tuple[Any, ClientLogin]:
     """Three messages on three days (account zone America/New_York), and the client."""
-    account, login, _message, _text = world
+    account, login, _message, _text = hot_world
     for day, hour in (
         ("2024-03-09", "23:30:00"),
         ("2024-03-10", "03:30:00"),
@@ -536,9 +524,9 @@ def test_a_stale_render_in_a_range_goes_the_full_way(
 
 
 def test_an_address_over_its_failure_limit_is_refused_even_with_a_good_token(
-    settings: Settings, engine: Any, world: Any
+    settings: Settings, engine: Any, hot_world: Any
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     strict = dataclasses.replace(settings, auth_failure_limit=2, auth_failure_window_seconds=3600)
     app = create_app(strict, engine=engine)
     spy = Spy(app.hot_reads)
@@ -557,10 +545,10 @@ def test_an_address_over_its_failure_limit_is_refused_even_with_a_good_token(
 
 @pytest.mark.parametrize(("kind", "expected"), [("message", 1), ("text_message", 1), ("range", 2)])
 def test_the_failure_check_costs_no_statement_of_its_own_on_postgres(
-    settings: Settings, engine: Any, world: Any, kind: str, expected: int
+    settings: Settings, engine: Any, hot_world: Any, kind: str, expected: int
 ) -> None:
     """The address's shared failure counters come back with the read (a range's first)."""
-    _account, login, message_id, text_id = world
+    _account, login, message_id, text_id = hot_world
     if engine.dialect.name != "postgresql":
         pytest.skip("the failure counters are shared through PostgreSQL only")
     strict = dataclasses.replace(
@@ -600,9 +588,9 @@ def test_the_failure_check_costs_no_statement_of_its_own_on_postgres(
 
 
 def test_forwarded_addresses_are_what_the_fast_path_limits(
-    settings: Settings, engine: Any, world: Any
+    settings: Settings, engine: Any, hot_world: Any
 ) -> None:
-    _account, login, message_id, _text = world
+    _account, login, message_id, _text = hot_world
     strict = dataclasses.replace(
         settings,
         auth_failure_limit=1,

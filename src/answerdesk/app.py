@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
@@ -29,6 +29,13 @@ from answerdesk.ratelimit_shared import build_limiter
 from answerdesk.store.engine import create_engine_for_url
 from answerdesk.sync.metrics import PipelineCollector
 
+#: `HotReads.answer_now`: (scope, the server's default headers, write) -> answered.
+AnswerNow = Callable[[Scope, list[tuple[bytes, bytes]], Callable[[bytes], object]], bool]
+
+
+async def _nothing(_scope: Any, _receive: Any, _send: Any) -> None:
+    """The app behind `AnswerdeskApp.forwarded`'s middleware: only the scope it gets matters."""
+
 
 def _trusted_proxies(settings: Settings) -> list[str]:
     """The proxies whose X-Forwarded-For/-Proto the operator told us to believe."""
@@ -44,6 +51,8 @@ class AnswerdeskApp(Starlette):
 
     hot_reads: HotReads | None = None
     front: ASGIApp | None = None
+    #: The trusted proxies' headers, applied to a copy of a scope (`forwarded`).
+    proxy_headers: ProxyHeadersMiddleware | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.front is not None:
@@ -54,6 +63,48 @@ class AnswerdeskApp(Starlette):
         if hot is not None and scope["type"] == "http" and await hot.answer(scope, send):
             return
         await super().__call__(scope, receive, send)
+
+    def answer_now(self) -> AnswerNow | None:
+        """What the server's protocol may call to answer a hot read itself, if anything.
+
+        Only where the fast path answers without waiting (SQLite). Behind
+        trusted proxies their headers are applied first, as `front` does.
+        """
+        hot = self.hot_reads
+        if hot is None or not hot.answers_now:
+            return None
+        if self.proxy_headers is None:
+            return hot.answer_now
+        answer = hot.answer_now
+
+        def answer_forwarded(
+            scope: Scope,
+            default_headers: list[tuple[bytes, bytes]],
+            write: Callable[[bytes], object],
+        ) -> bool:
+            forwarded = self.forwarded(scope)
+            return forwarded is not None and answer(forwarded, default_headers, write)
+
+        return answer_forwarded
+
+    def forwarded(self, scope: Scope) -> Scope | None:
+        """A copy of `scope` with the trusted proxies' headers applied, or None if they can't be.
+
+        uvicorn's middleware awaits nothing before it calls the app, so its
+        coroutine, around an app that does nothing, runs to its end in one
+        step; the copy keeps the scope the ASGI way would start from as it
+        was. Should a later uvicorn wait in there, this returns None and the
+        request goes the ASGI way.
+        """
+        assert self.proxy_headers is not None
+        forwarded = dict(scope)
+        step = self.proxy_headers(cast(Any, forwarded), cast(Any, None), cast(Any, None))
+        try:
+            step.send(None)
+        except StopIteration:
+            return forwarded
+        step.close()
+        return None
 
     async def behind_proxies(self, scope: Scope, receive: Receive, send: Send) -> None:
         hot = self.hot_reads
@@ -121,6 +172,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # uvicorn's ASGI type names differ from Starlette's; the protocol is the same.
         proxies = ProxyHeadersMiddleware(cast(Any, app.behind_proxies), trusted_hosts=trusted)
         app.front = cast(ASGIApp, proxies)
+        app.proxy_headers = ProxyHeadersMiddleware(_nothing, trusted_hosts=trusted)
     app.hot_reads = HotReads(
         engine,
         state=app.state,

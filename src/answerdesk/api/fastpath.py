@@ -17,6 +17,11 @@ ordinary 200 that needs nothing the full path would add:
 * a stored row whose pre-rendered JSON is current (on SQLite, possibly an
   answer read moments ago and kept until the next commit: hot_readers.py).
 
+On SQLite nothing in such an answer waits, so `answer_now` gives the server's
+protocol class (cli/serve.py) the whole response as bytes, written at once
+without an ASGI task; `answer` is the same answer as an ASGI function (for
+PostgreSQL, and where the protocol cannot answer).
+
 Anything else (HEAD, an unknown id, a token to look up, a stale render, a
 refused rate limit) falls through to the full application, which then does
 everything as if this module did not exist. Reads happen before the only
@@ -31,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -53,6 +59,13 @@ from answerdesk.store.engine import is_sqlite
 from answerdesk.tokens import LAST_USED_RESOLUTION, Principal, hash_token
 
 _JSON_TYPE = (b"content-type", b"application/json; charset=utf-8")
+#: What uvicorn writes around `answer`'s messages (its `STATUS_LINE[200]`, then
+#: each header as `name: value`), for `answer_now` to write the same at once.
+_STATUS_200 = b"HTTP/1.1 200 OK\r\n"
+_HEAD_END = (
+    b"content-type: application/json; charset=utf-8\r\n"
+    b"content-length: %d\r\n" + REQUEST_ID_HEADER + b": %s\r\n\r\n"
+)
 #: A token that expires within this long is left to the full path, so it
 #: cannot expire mid-request.
 _MARGIN = timedelta(seconds=1)
@@ -111,6 +124,11 @@ class HotReads:
         else:
             self._postgres = PostgresReads(engine, size=postgres_connections)
 
+    @property
+    def answers_now(self) -> bool:
+        """Whether `answer_now` can answer anything (SQLite: no read is awaited)."""
+        return self._sqlite is not None
+
     def close(self) -> None:
         """Close every connection this fast path opened (at shutdown)."""
         if self._sqlite is not None:
@@ -122,54 +140,26 @@ class HotReads:
 
     async def answer(self, scope: Scope, send: Send) -> bool:
         """Answer the request and return True, or return False to let the app do it."""
-        if scope["method"] != "GET":
+        hot = self._hot_request(scope)
+        if hot is None:
             return False
-        path: str = scope["path"]
-        query: bytes = scope["query_string"]
-        item_id = 0
-        range_params: ListParams | None = None
-        if query:
-            if path not in _LIST_PATHS:
-                return False
-            route = self._list
-            range_params = _range_params(query)
-            if range_params is None:
-                return False
-        else:
-            if path.startswith("/v2/text_messages/"):
-                route, kind = self._text_message, path[18:]
-            elif path.startswith(("/v1/messages/", "/v2/messages/")):
-                route, kind = self._message, path[13:]
-            else:
-                return False
-            if not kind.isdigit() or not kind.isascii() or len(kind) > 18:
-                return False
-            item_id = int(kind)
+        route, item_id, range_params = hot
         started = time.perf_counter()
-        found: dict[bytes, bytes] = {}
-        for name, value in scope["headers"]:
-            if name in _WANTED_HEADERS and name not in found:
-                found[name] = value
+        found = _wanted_headers(scope)
         principal = self._principal(found, sell=route is self._text_message)
         if principal is None or principal.account_id is None:
             return False
-        account_id: int = principal.account_id
-        try:
-            if self._sqlite is not None:
-                # Synchronous: a local read takes microseconds, a coroutine costs more.
-                body = self._read_sqlite(self._sqlite, route, account_id, item_id, range_params)
-                if body is None or not self._admit(principal, scope):
-                    return False
-            else:
+        if self._sqlite is not None:
+            # Synchronous: a local read takes microseconds, a coroutine costs more.
+            body = self._sqlite_body(self._sqlite, route, principal, item_id, range_params, scope)
+        else:
+            try:
                 body = await self._answer_postgres(
-                    route, principal, account_id, item_id, range_params, scope
+                    route, principal, principal.account_id, item_id, range_params, scope
                 )
-                if body is None:
-                    return False
-        except READ_ERRORS:
-            # Whatever went wrong, the full path reports it properly.
-            if self._sqlite is not None:
-                self._sqlite.discard()
+            except READ_ERRORS:
+                return False  # whatever went wrong, the full path reports it properly
+        if body is None:
             return False
         rid = acceptable_request_id(found.get(REQUEST_ID_HEADER))
         await send(
@@ -184,6 +174,97 @@ class HotReads:
             }
         )
         await send({"type": "http.response.body", "body": body})
+        self._answered(route, scope["path"], started, rid)
+        return True
+
+    def answer_now(
+        self,
+        scope: Scope,
+        default_headers: list[tuple[bytes, bytes]],
+        write: Callable[[bytes], object],
+    ) -> bool:
+        """Write the whole HTTP/1.1 response to a hot read on SQLite and return True, or False.
+
+        For the server's protocol (cli/serve.py), which calls it before it
+        would start an ASGI task for the request: on SQLite the answer needs
+        no waiting, so it goes out as one write, without the task, the ASGI
+        messages and uvicorn's second write (docs/performance.md, "Seventh
+        look"). The bytes are exactly those uvicorn writes for `answer`'s
+        messages: its status line, its default headers (`date`), then ours.
+        PostgreSQL's reads are awaited, so there this returns False and the
+        request goes the ASGI way, to `answer`.
+        """
+        reads = self._sqlite
+        if reads is None:
+            return False
+        hot = self._hot_request(scope)
+        if hot is None:
+            return False
+        route, item_id, range_params = hot
+        started = time.perf_counter()
+        found = _wanted_headers(scope)
+        principal = self._principal(found, sell=route is self._text_message)
+        if principal is None or principal.account_id is None:
+            return False
+        body = self._sqlite_body(reads, route, principal, item_id, range_params, scope)
+        if body is None:
+            return False
+        rid = acceptable_request_id(found.get(REQUEST_ID_HEADER))
+        parts = [_STATUS_200]
+        for name, value in default_headers:
+            parts += (name, b": ", value, b"\r\n")
+        parts.append(_HEAD_END % (len(body), rid.encode()))
+        parts.append(body)
+        write(b"".join(parts))
+        self._answered(route, scope["path"], started, rid)
+        return True
+
+    def _hot_request(self, scope: Scope) -> tuple[_Route, int, ListParams | None] | None:
+        """The hot route a GET asks for, with its id or date range; None for anything else."""
+        if scope["method"] != "GET":
+            return None
+        path: str = scope["path"]
+        query: bytes = scope["query_string"]
+        if query:
+            if path not in _LIST_PATHS:
+                return None
+            range_params = _range_params(query)
+            if range_params is None:
+                return None
+            return self._list, 0, range_params
+        if path.startswith("/v2/text_messages/"):
+            route, kind = self._text_message, path[18:]
+        elif path.startswith(("/v1/messages/", "/v2/messages/")):
+            route, kind = self._message, path[13:]
+        else:
+            return None
+        if not kind.isdigit() or not kind.isascii() or len(kind) > 18:
+            return None
+        return route, int(kind), None
+
+    def _sqlite_body(
+        self,
+        reads: SqliteReads,
+        route: _Route,
+        principal: Principal,
+        item_id: int,
+        range_params: ListParams | None,
+        scope: Scope,
+    ) -> bytes | None:
+        """The answer's body read from SQLite once admitted by the rate limits, or None."""
+        account_id = principal.account_id
+        assert account_id is not None
+        try:
+            body = self._read_sqlite(reads, route, account_id, item_id, range_params)
+        except READ_ERRORS:
+            reads.discard()  # whatever went wrong, the full path reports it properly
+            return None
+        if body is None or not self._admit(principal, scope):
+            return None
+        return body
+
+    def _answered(self, route: _Route, path: str, started: float, rid: str) -> None:
+        """Count the answer in the full path's metrics, and log it if asked to."""
         elapsed = time.perf_counter() - started
         route.count_ok.add()
         route.latency.observe(elapsed)
@@ -191,7 +272,6 @@ class HotReads:
             token = current_request_id.set(rid)
             log_request("GET", path, 200, elapsed, rid)
             current_request_id.reset(token)
-        return True
 
     def _read_sqlite(
         self,
@@ -373,6 +453,15 @@ class HotReads:
         if self._postgres is None:
             raise RuntimeError("limits shared through the database need PostgreSQL")
         return await self._postgres.fetch(sql, params)
+
+
+def _wanted_headers(scope: Scope) -> dict[bytes, bytes]:
+    """The first of each header the fast path reads (as the full path reads the first)."""
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED_HEADERS and name not in found:
+            found[name] = value
+    return found
 
 
 def _failure_key(scope: Scope) -> str:

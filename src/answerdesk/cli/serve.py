@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any
+from typing import Any, cast
 
 import click
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from starlette.types import Scope
+from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from answerdesk.app import create_app
+from answerdesk.app import AnswerdeskApp, AnswerNow, create_app
 from answerdesk.cli.demo import run_demo
 from answerdesk.cli.main import CliState, pass_state
 from answerdesk.heap import keep_heap_for_big_answers
@@ -38,17 +40,22 @@ class RequestHeadTooLarge(Exception):
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a size and a time bound on each request's head.
+    """uvicorn's httptools protocol with a size and a time bound on each request's head,
+    which answers the fast path's hot reads itself where they need no waiting.
 
     A module-level class, so `--workers N` can hand it to its processes.
     """
 
     _head_bytes = 0
     _head_timer: asyncio.TimerHandle | None = None
+    _answer_now: AnswerNow | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_head_timer()
+        app = self.app
+        if isinstance(app, AnswerdeskApp):
+            self._answer_now = app.answer_now()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
@@ -56,6 +63,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        # A request has begun, so the connection is not idle: a keep-alive
+        # timer armed by a response answered at once (below) must not close
+        # it while this one is in flight. uvicorn arms that timer only once
+        # the data at hand is parsed; an answer written from the parser's
+        # callback comes before the rest of that data is parsed.
+        self._unset_keepalive_if_required()
         self._head_bytes = 0
         if self._head_timer is None:
             self._arm_head_timer()
@@ -71,6 +84,33 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm_head_timer()
         super().on_headers_complete()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        """Answer a hot read on SQLite right here, in one write; else start the ASGI task.
+
+        uvicorn calls this when a request's head is parsed and no earlier
+        response is pending (or, for pipelined requests, once it is), so
+        answers still go out in order. Anything that needs what the task
+        would do (waiting for a `100 Continue`, writes paused, a connection to
+        close after the answer, uvicorn's own access log, the 503 of its
+        concurrency limit) takes the ordinary way.
+        """
+        answer_now = self._answer_now
+        if (
+            answer_now is not None
+            and app is self.app
+            and cycle.keep_alive
+            and not cycle.waiting_for_100_continue
+            and not cycle.access_log
+            and not self.flow.write_paused
+            and answer_now(
+                cast(Scope, cycle.scope), self.server_state.default_headers, self.transport.write
+            )
+        ):
+            cycle.response_started = cycle.response_complete = True
+            cycle.on_response()
+            return
+        super()._start_asgi_task(cycle, app)
 
     def _count(self, size: int) -> None:
         self._head_bytes += size
