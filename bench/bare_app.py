@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import uvicorn
 
-from answerdesk.cli.serve import _UVICORN_OPTIONS
 from answerdesk.heap import keep_heap_for_big_answers
+from answerdesk.server_protocol import UVICORN_OPTIONS
 
 _SHELL = orjson.dumps({"success": True, "info": "bare", "data": {"pad": ""}})
 BODY = orjson.dumps({"success": True, "info": "bare", "data": {"pad": "x" * (1024 - len(_SHELL))}})
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     keep_heap_for_big_answers()  # as `answerdesk serve` does before serving
-    options = {**_UVICORN_OPTIONS, "log_level": "warning"}
+    options = {**UVICORN_OPTIONS, "log_level": "warning"}
     uvicorn.run(app, host=args.host, port=args.port, **options)
 
 

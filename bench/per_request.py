@@ -39,8 +39,8 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from answerdesk.app import AnswerdeskApp, create_app
-from answerdesk.cli.serve import _UVICORN_OPTIONS, BoundedHttpToolsProtocol
 from answerdesk.config import Settings
+from answerdesk.server_protocol import UVICORN_OPTIONS, BoundedHttpToolsProtocol
 from answerdesk.store.tables import text_messages
 from bench import bare_app, server
 from bench.scenarios import _seed
@@ -89,7 +89,7 @@ class _Discarding(asyncio.Transport):
 async def per_request(app: Any, requests: list[bytes], count: int) -> float:
     """Microseconds per request over `count` requests (cycling through `requests`)."""
     loop = asyncio.get_running_loop()
-    config = Config(app, **{**_UVICORN_OPTIONS, "log_level": "warning", "lifespan": "off"})
+    config = Config(app, **{**UVICORN_OPTIONS, "log_level": "warning", "lifespan": "off"})
     config.load()
     protocol = BoundedHttpToolsProtocol(
         config=config, server_state=ServerState(), app_state={}, _loop=loop

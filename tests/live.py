@@ -61,7 +61,7 @@ def serve(app: Any, *, startup_timeout: float = 10.0, **options: Any) -> Iterato
     """Serve `app` over HTTP until the block ends; yield its base URL.
 
     `options` go to uvicorn's Config on top of these (`answerdesk serve`'s
-    own are `answerdesk.cli.serve._UVICORN_OPTIONS`).
+    own are `answerdesk.server_protocol.UVICORN_OPTIONS`).
     """
     port = free_port()
     config = uvicorn.Config(

@@ -1,7 +1,7 @@
 """Hot reads answered by `answerdesk serve`'s own HTTP protocol (SQLite), over real sockets.
 
 On SQLite the fast path needs no waiting, so the protocol class writes the
-whole response itself instead of starting an ASGI task (cli/serve.py,
+whole response itself instead of starting an ASGI task (server_protocol.py,
 `HotReads.answer_now`). These tests serve the app with the options `serve`
 uses and check, with raw bytes on real connections, that such answers are
 exactly what uvicorn writes for the ASGI answer, come in order among
@@ -28,8 +28,8 @@ from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from answerdesk.app import AnswerdeskApp, create_app
-from answerdesk.cli.serve import _UVICORN_OPTIONS
 from answerdesk.config import Settings
+from answerdesk.server_protocol import UVICORN_OPTIONS
 from tests.live import serve
 
 Response = tuple[bytes, bytes]  # (head, body)
@@ -54,7 +54,7 @@ class AnswerNowSpy:
 @contextmanager
 def connected(app: Any, **options: Any) -> Iterator[socket.socket]:
     """A raw connection to `app` served with `answerdesk serve`'s options (and `options`)."""
-    with serve(app, **{**_UVICORN_OPTIONS, **options}) as base:
+    with serve(app, **{**UVICORN_OPTIONS, **options}) as base:
         port = int(base.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
             yield connection

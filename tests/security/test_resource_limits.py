@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from answerdesk.cli.serve import MAX_REQUEST_HEAD_BYTES, REQUEST_HEAD_TIMEOUT_SECONDS
+from answerdesk.server_protocol import MAX_REQUEST_HEAD_BYTES, REQUEST_HEAD_TIMEOUT_SECONDS
 from answerdesk.store.engine import create_engine_for_url, is_sqlite, write_transaction
 from answerdesk.store.migrate import upgrade
 from answerdesk.store.tables import messages

@@ -18,7 +18,7 @@ ordinary 200 that needs nothing the full path would add:
   answer read moments ago and kept until the next commit: hot_readers.py).
 
 On SQLite nothing in such an answer waits, so `answer_now` gives the server's
-protocol class (cli/serve.py) the whole response as bytes, written at once
+protocol class (server_protocol.py) the whole response as bytes, written at once
 without an ASGI task; `answer` is the same answer as an ASGI function (for
 PostgreSQL, and where the protocol cannot answer).
 
@@ -185,7 +185,7 @@ class HotReads:
     ) -> bool:
         """Write the whole HTTP/1.1 response to a hot read on SQLite and return True, or False.
 
-        For the server's protocol (cli/serve.py), which calls it before it
+        For the server's protocol (server_protocol.py), which calls it before it
         would start an ASGI task for the request: on SQLite the answer needs
         no waiting, so it goes out as one write, without the task, the ASGI
         messages and uvicorn's second write (docs/performance.md, "Seventh
