@@ -91,6 +91,11 @@ class _Route:
         self.latency = metrics.latency(name, "GET")
 
 
+#: What `HotReads._asked` finds in a request: its route, its id or date range,
+#: when it began, the headers read, and the verified caller.
+_Asked = tuple[_Route, int, ListParams | None, float, dict[bytes, bytes], Principal]
+
+
 class HotReads:
     """The fast path for the hottest reads; see the module docstring."""
 
@@ -140,23 +145,16 @@ class HotReads:
 
     async def answer(self, scope: Scope, send: Send) -> bool:
         """Answer the request and return True, or return False to let the app do it."""
-        hot = self._hot_request(scope)
-        if hot is None:
+        asked = self._asked(scope)
+        if asked is None:
             return False
-        route, item_id, range_params = hot
-        started = time.perf_counter()
-        found = _wanted_headers(scope)
-        principal = self._principal(found, sell=route is self._text_message)
-        if principal is None or principal.account_id is None:
-            return False
+        route, item_id, range_params, started, found, principal = asked
         if self._sqlite is not None:
             # Synchronous: a local read takes microseconds, a coroutine costs more.
             body = self._sqlite_body(self._sqlite, route, principal, item_id, range_params, scope)
         else:
             try:
-                body = await self._answer_postgres(
-                    route, principal, principal.account_id, item_id, range_params, scope
-                )
+                body = await self._answer_postgres(route, principal, item_id, range_params, scope)
             except READ_ERRORS:
                 return False  # whatever went wrong, the full path reports it properly
         if body is None:
@@ -197,15 +195,10 @@ class HotReads:
         reads = self._sqlite
         if reads is None:
             return False
-        hot = self._hot_request(scope)
-        if hot is None:
+        asked = self._asked(scope)
+        if asked is None:
             return False
-        route, item_id, range_params = hot
-        started = time.perf_counter()
-        found = _wanted_headers(scope)
-        principal = self._principal(found, sell=route is self._text_message)
-        if principal is None or principal.account_id is None:
-            return False
+        route, item_id, range_params, started, found, principal = asked
         body = self._sqlite_body(reads, route, principal, item_id, range_params, scope)
         if body is None:
             return False
@@ -218,6 +211,19 @@ class HotReads:
         write(b"".join(parts))
         self._answered(route, scope["path"], started, rid)
         return True
+
+    def _asked(self, scope: Scope) -> _Asked | None:
+        """The hot read a request asks for and its caller, verified; None for the full path."""
+        hot = self._hot_request(scope)
+        if hot is None:
+            return None
+        route, item_id, range_params = hot
+        started = time.perf_counter()
+        found = _wanted_headers(scope)
+        principal = self._principal(found, sell=route is self._text_message)
+        if principal is None or principal.account_id is None:
+            return None
+        return route, item_id, range_params, started, found, principal
 
     def _hot_request(self, scope: Scope) -> tuple[_Route, int, ListParams | None] | None:
         """The hot route a GET asks for, with its id or date range; None for anything else."""
@@ -294,7 +300,6 @@ class HotReads:
         self,
         route: _Route,
         principal: Principal,
-        account_id: int,
         item_id: int,
         range_params: ListParams | None,
         scope: Scope,
@@ -306,7 +311,8 @@ class HotReads:
         round trip fewer.
         """
         reads = self._postgres
-        assert reads is not None
+        account_id = principal.account_id
+        assert reads is not None and account_id is not None
         failures: Limiter | None = self._state.get("auth_failure_limiter")
         shared = failures if isinstance(failures, SharedWindowLimiter) else None
         key = _failure_key(scope)
