@@ -86,7 +86,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         answers still go out in order. Anything that needs what the task
         would do (waiting for a `100 Continue`, writes paused, a connection to
         close after the answer, uvicorn's own access log, the 503 of its
-        concurrency limit) takes the ordinary way.
+        concurrency limit) takes the ordinary way. The method is uvicorn's own
+        (private) hook: should a release stop calling it, every request
+        simply takes the ASGI way, and tests/test_protocol_answers.py fails.
         """
         answer_now = self._answer_now
         if (
