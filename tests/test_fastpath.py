@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from answerdesk import clock
-from answerdesk.api import fastpath
 from answerdesk.api.auth import REVERIFY_MARGIN, TOKEN_CACHE_SECONDS
+from answerdesk.api.fast_credentials import SEEN_SECONDS
 from answerdesk.api.fastpath import HotReads
 from answerdesk.app import create_app
 from answerdesk.config import Settings
@@ -205,7 +205,7 @@ def test_revoked_token_is_refused_once_the_cache_lapses(
         connection.execute(api_tokens.delete())
     app.state.token_cache._entries.clear()  # what 5 seconds would do
     assert http.get(path, headers=login.headers).status_code in (200, 404)
-    app.hot_reads._seen.clear()  # and what one second more would do
+    app.hot_reads.callers.seen.clear()  # and what one second more would do
     assert http.get(path, headers=login.headers).status_code == 404
 
 
@@ -359,7 +359,7 @@ def _age_cache_entries(app: Any, seconds: float) -> None:
     cache = app.state.token_cache
     for digest, (since, principal) in list(cache._entries.items()):
         cache._entries[digest] = (since - seconds, principal)
-    app.hot_reads._seen.clear()
+    app.hot_reads.callers.seen.clear()
 
 
 def test_a_busy_token_is_verified_again_before_its_cache_entry_lapses(
@@ -399,12 +399,12 @@ def test_while_one_request_verifies_a_busy_token_again_the_others_stay_fast(
     _age_cache_entries(app, TOKEN_CACHE_SECONDS - REVERIFY_MARGIN + 0.1)
     digest = next(iter(app.state.token_cache._entries))
     # Another request is verifying it again right now (it claimed the work).
-    app.hot_reads._reverifying[digest] = time.monotonic() + 10
+    app.hot_reads.callers.reverifying[digest] = time.monotonic() + 10
     before = spy.answered
     assert http.get(path, headers=login.headers).status_code == 200
     assert spy.answered == before + 1  # answered fast from the entry meanwhile
     # ...but never from an entry that would not outlive a remembered answer.
-    _age_cache_entries(app, TOKEN_CACHE_SECONDS - fastpath._SEEN_SECONDS + 0.1)
+    _age_cache_entries(app, TOKEN_CACHE_SECONDS - SEEN_SECONDS + 0.1)
     assert http.get(path, headers=login.headers).status_code == 200
     assert spy.answered == before + 1
 
@@ -424,7 +424,7 @@ def test_a_token_found_revoked_on_verifying_again_is_dropped_at_once(
 
 
 def test_remembered_answers_live_inside_the_cache_margin() -> None:
-    assert fastpath._SEEN_SECONDS < REVERIFY_MARGIN < TOKEN_CACHE_SECONDS
+    assert SEEN_SECONDS < REVERIFY_MARGIN < TOKEN_CACHE_SECONDS
 
 
 @pytest.fixture

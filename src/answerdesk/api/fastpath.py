@@ -33,19 +33,15 @@ answer's bytes, its `X-Request-Id` and its metrics are the full path's own
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from starlette.datastructures import QueryParams
 from starlette.types import Scope, Send
 
-from answerdesk import clock
-from answerdesk.api.auth import REVERIFY_MARGIN, TokenCache
+from answerdesk.api.fast_credentials import RecentCallers
 from answerdesk.api.hot_readers import READ_ERRORS, PostgresReads, SqliteReads
 from answerdesk.api.observe import HttpMetrics, log_request
 from answerdesk.api.params import ListParams, parse_list_params
@@ -56,7 +52,7 @@ from answerdesk.logs import current_request_id
 from answerdesk.ratelimit import Limiter, RateLimited
 from answerdesk.ratelimit_shared import SharedWindowLimiter
 from answerdesk.store.engine import is_sqlite
-from answerdesk.tokens import LAST_USED_RESOLUTION, Principal, hash_token
+from answerdesk.tokens import Principal
 
 _JSON_TYPE = (b"content-type", b"application/json; charset=utf-8")
 #: What uvicorn writes around `answer`'s messages (its `STATUS_LINE[200]`, then
@@ -66,20 +62,9 @@ _HEAD_END = (
     b"content-type: application/json; charset=utf-8\r\n"
     b"content-length: %d\r\n" + REQUEST_ID_HEADER + b": %s\r\n\r\n"
 )
-#: A token that expires within this long is left to the full path, so it
-#: cannot expire mid-request.
-_MARGIN = timedelta(seconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LIST_PATHS = frozenset({"/v1/messages", "/v2/messages"})
 _RANGE_KEYS = frozenset({"from_date", "to_date"})
 _WANTED_HEADERS = frozenset({b"x-api-token", b"x-api-email", b"authorization", REQUEST_ID_HEADER})
-#: How long the answer for one set of credential headers is remembered
-#: (within the cache entry's REVERIFY_MARGIN, so within its life).
-_SEEN_SECONDS = 1.0
-_SEEN_SIZE = 10_000
-#: How long one request has to verify a token again (the full path) before
-#: another may try; meanwhile the others keep using the token's entry.
-_REVERIFY_CLAIM_SECONDS = 0.5
 
 
 class _Route:
@@ -118,10 +103,7 @@ class HotReads:
         self._text_message = _Route("show_text_message", metrics)
         self._list = _Route("list_messages", metrics)
         self.list_rows = list_rows
-        # sha256(credential headers) -> (monotonic deadline, clock deadline, principal)
-        self._seen: dict[bytes, tuple[float, datetime, Principal]] = {}
-        # token digest -> monotonic time until which one request is verifying it again
-        self._reverifying: dict[str, float] = {}
+        self.callers = RecentCallers(self._state)
         self._sqlite: SqliteReads | None = None
         self._postgres: PostgresReads | None = None
         if is_sqlite(engine):
@@ -220,7 +202,7 @@ class HotReads:
         route, item_id, range_params = hot
         started = time.perf_counter()
         found = _wanted_headers(scope)
-        principal = self._principal(found, sell=route is self._text_message)
+        principal = self.callers.principal(found, sell=route is self._text_message)
         if principal is None or principal.account_id is None:
             return None
         return route, item_id, range_params, started, found, principal
@@ -335,83 +317,6 @@ class HotReads:
             return None
         return body
 
-    def _principal(self, found: dict[bytes, bytes], *, sell: bool) -> Principal | None:
-        """The caller, if its credentials were verified moments ago (no database needed).
-
-        The answer for these exact header bytes is remembered for a second
-        (keyed by their SHA-256, never the token itself), which is inside
-        every bound the full check below guarantees.
-        """
-        if sell:
-            raw = b"b" + found.get(b"authorization", b"")
-        else:
-            raw = b"m" + found.get(b"x-api-token", b"") + b"\n" + found.get(b"x-api-email", b"")
-        key = hashlib.sha256(raw).digest()
-        seen = self._seen.get(key)
-        now = time.monotonic()
-        if seen is not None and seen[0] > now and clock.utcnow() < seen[1]:
-            return seen[2]
-        principal = self._verified(found, sell=sell)
-        if principal is not None:
-            if len(self._seen) >= _SEEN_SIZE:
-                self._seen.clear()  # rare; cheaper than tracking ages
-            self._seen[key] = (now + _SEEN_SECONDS, _good_until(principal), principal)
-        return principal
-
-    def _verified(self, found: dict[bytes, bytes], *, sell: bool) -> Principal | None:
-        """The full path's own checks, answered from its cache of verified tokens only.
-
-        Headers are read as the full path reads them: the first of each name,
-        decoded as Latin-1, stripped.
-        """
-        if sell:
-            token = _bearer(found.get(b"authorization", b"").decode("latin-1"))
-            email = None
-        else:
-            token = found.get(b"x-api-token", b"").decode("latin-1").strip()
-            email = found.get(b"x-api-email", b"").decode("latin-1").strip().lower()
-            if not email:
-                return None
-        if not token:
-            return None
-        cache: TokenCache | None = self._state.get("token_cache")
-        if cache is None:
-            return None
-        # Good for longer than a remembered answer lives (see _principal); an
-        # older entry goes the full way once, which verifies it afresh.
-        digest = hash_token(token)
-        principal = cache.get(digest, margin=REVERIFY_MARGIN)
-        if principal is None:
-            principal = self._while_reverified(cache, digest)
-        if principal is None or principal.role != "client" or principal.account_id is None:
-            return None
-        if clock.utcnow() >= _good_until(principal):
-            return None
-        if email is not None and not hmac.compare_digest(principal.email.encode(), email.encode()):
-            return None
-        return principal
-
-    def _while_reverified(self, cache: TokenCache, digest: str) -> Principal | None:
-        """An entry in its re-verify margin: one request verifies it again, the rest use it.
-
-        Without this, every request of a busy token in flight when its entry
-        entered the margin went the full way (up to c=32 of them every three
-        seconds, ~20 ms of work that showed as the single message's p99).
-        The others keep the entry only while it outlives an answer
-        remembered from it (`_SEEN_SECONDS`), so the cache's bound holds.
-        """
-        principal = cache.get(digest, margin=_SEEN_SECONDS)
-        if principal is None:
-            return None
-        now = time.monotonic()
-        claimed = self._reverifying.get(digest)
-        if claimed is None or claimed <= now:
-            if len(self._reverifying) >= _SEEN_SIZE:
-                self._reverifying.clear()
-            self._reverifying[digest] = now + _REVERIFY_CLAIM_SECONDS
-            return None  # this request goes the full way and verifies it again
-        return principal
-
     def _admit(self, principal: Principal, scope: Scope) -> bool:
         """Apply the full path's rate limits; False if either refuses (nothing counted).
 
@@ -490,25 +395,3 @@ def _range_params(query: bytes) -> ListParams | None:
         return parse_list_params(params)
     except AnswerdeskError:
         return None
-
-
-def _good_until(principal: Principal) -> datetime:
-    """When a verified token stops being usable without the database.
-
-    Exactly when the full path would write `last_used_at` (`needs_touch`):
-    stopping any earlier left a gap in which neither path wrote it, so every
-    request of a busy token took the slow way for seconds of each minute.
-    Expiry keeps a margin, so a token never expires during a fast answer.
-    """
-    until = principal.last_used_at + LAST_USED_RESOLUTION if principal.last_used_at else _EPOCH
-    if principal.expires_at is not None:
-        until = min(until, principal.expires_at - _MARGIN)
-    return until
-
-
-def _bearer(header: str) -> str | None:
-    """The token of an `Authorization: Bearer` value, exactly as `auth.bearer_token` reads it."""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
