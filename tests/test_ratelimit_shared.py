@@ -14,6 +14,7 @@ import math
 import random
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from psycopg import pq
 from sqlalchemy.engine import Engine
 
+from answerdesk import ratelimit_shared
 from answerdesk.app import create_app
 from answerdesk.config import Settings
 from answerdesk.ratelimit import (
@@ -301,3 +303,29 @@ def test_the_shared_limiter_refuses_sqlite(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
         SharedWindowLimiter(engine, 5, 60)
     engine.dispose()
+
+
+def test_a_key_found_under_its_limit_is_remembered_as_clear_for_a_moment(
+    postgres: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`recently_clear`: what a kept answer goes by instead of a read (docs/api.md)."""
+    limiter = SharedWindowLimiter(postgres, 2, 60)
+    key = "auth-failure:198.51.100.4"
+    assert not limiter.recently_clear(key)  # never read
+    limiter.check(key)
+    assert limiter.recently_clear(key)
+    limiter.record(key)  # this process's own event: read again
+    assert not limiter.recently_clear(key)
+    limiter.check(key)
+    assert limiter.recently_clear(key)
+    later = time.monotonic() + ratelimit_shared.CLEAR_SECONDS + 0.1
+    monkeypatch.setattr(ratelimit_shared.time, "monotonic", lambda: later)
+    assert not limiter.recently_clear(key)  # another process's events may have come meanwhile
+    monkeypatch.undo()
+    limiter.record(key)
+    with pytest.raises(RateLimited):
+        limiter.check(key)  # at its limit
+    assert not limiter.recently_clear(key)
+    assert not limiter.recently_clear("auth-failure:" + "9" * 500)  # long keys: by their digest
+    limiter.check("auth-failure:" + "9" * 500)
+    assert limiter.recently_clear("auth-failure:" + "9" * 500)

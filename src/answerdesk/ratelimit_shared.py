@@ -50,6 +50,10 @@ from answerdesk.ratelimit import (
 )
 from answerdesk.store.engine import is_postgres
 
+#: How long a key found under its limit may be taken to still be, without a
+#: read (`recently_clear`, for the fast path's answers kept in memory).
+CLEAR_SECONDS = 1.0
+_CLEAR_SIZE = 10_000
 #: Longer keys (an odd forwarded address) are stored as their SHA-256.
 MAX_KEY_LENGTH = 200
 #: Stale rows are pruned at most this often per process (or once a window, if longer).
@@ -139,6 +143,8 @@ class SharedWindowLimiter:
         self._prune_every = max(float(window), PRUNE_EVERY_SECONDS)
         self._next_prune = now() + self._prune_every
         self._prune_lock = threading.Lock()
+        #: key -> monotonic time until which it is taken to be under its limit
+        self._clear_until: dict[str, float] = {}
 
     def hit(self, key: str) -> None:
         """Count one request for `key`; raise RateLimited when it is over the limit."""
@@ -178,7 +184,7 @@ class SharedWindowLimiter:
         with self._cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
-        self.judge_check(row, now)
+        self.judge_check(row, now, key)
 
     def check_statement(self, key: str) -> tuple[str, dict[str, object], float]:
         """The statement that reads `key`'s counters, its parameters, and the time it is for."""
@@ -196,19 +202,41 @@ class SharedWindowLimiter:
         """
         return _with_counters(sql), (*params, stored_key(key)), self._now()
 
-    def judge_check(self, row: Any, now: float) -> None:
-        """Raise RateLimited if the counters read by the check statement are at the limit."""
-        if row is None:
-            return
-        current, offset = position(now, self.window)
-        hits, previous = rotate(row[0], row[1], row[2], current)
-        if over_limit(self.limit, hits, previous, overlap(offset, self.window)):
-            raise RateLimited(retry_after(self.limit, self.window, hits, previous, offset))
+    def judge_check(self, row: Any, now: float, key: str | None = None) -> None:
+        """Raise RateLimited if the counters read by the check statement are at the limit.
+
+        With `key`, a key found under its limit is remembered as such for
+        CLEAR_SECONDS (`recently_clear`).
+        """
+        if row is not None:
+            current, offset = position(now, self.window)
+            hits, previous = rotate(row[0], row[1], row[2], current)
+            if over_limit(self.limit, hits, previous, overlap(offset, self.window)):
+                if key is not None:
+                    self._clear_until.pop(stored_key(key), None)
+                raise RateLimited(retry_after(self.limit, self.window, hits, previous, offset))
+        if key is not None:
+            if len(self._clear_until) >= _CLEAR_SIZE:
+                self._clear_until.clear()  # rare; cheaper than tracking ages
+            self._clear_until[stored_key(key)] = time.monotonic() + CLEAR_SECONDS
+
+    def recently_clear(self, key: str) -> bool:
+        """Whether `key` was found under its limit within CLEAR_SECONDS, with no event since.
+
+        For answers that need no round trip (the fast path's kept answers):
+        the check is a read, and an address's count only falls with time, so
+        such a key can only have reached its limit since by events recorded
+        meanwhile. This process's own `record` forgets the key at once;
+        another process's is noticed within CLEAR_SECONDS (docs/api.md).
+        """
+        until = self._clear_until.get(stored_key(key))
+        return until is not None and time.monotonic() < until
 
     def record(self, key: str) -> None:
         """Count one event for `key`, never refusing it."""
         now = self._now()
         current, _offset = position(now, self.window)
+        self._clear_until.pop(stored_key(key), None)
         with self._cursor() as cursor:
             cursor.execute(RECORD_SQL, self._row(key, current))
             self._maybe_prune(cursor, now)
