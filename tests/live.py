@@ -96,3 +96,19 @@ def live_server_fixture(app: Any) -> Iterator[str]:
     """The test's app, served over real HTTP on a free port; the base URL."""
     with serve(app) as url:
         yield url
+
+
+def answers_kept(app: Any, timeout: float = 10.0) -> None:
+    """Wait until `app`'s fast path keeps answers (PostgreSQL: its listener heard the database).
+
+    On SQLite (or with nothing kept) there is nothing to wait for.
+    """
+    hot = getattr(app, "hot_reads", None)
+    reads = None if hot is None else hot._postgres
+    if reads is None or not reads.keep_bytes:
+        return
+    deadline = time.monotonic() + timeout
+    while not reads.keeping():
+        assert time.monotonic() < deadline, "the change listener never heard from PostgreSQL"
+        time.sleep(0.01)
+

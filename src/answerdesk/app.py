@@ -67,7 +67,8 @@ class AnswerdeskApp(Starlette):
     def answer_now(self) -> AnswerNow | None:
         """What the server's protocol may call to answer a hot read itself, if anything.
 
-        Only where the fast path answers without waiting (SQLite). Behind
+        Only where the fast path can answer without waiting (SQLite, or
+        answers kept on PostgreSQL). Behind
         trusted proxies their headers are applied first, as `front` does.
         """
         hot = self.hot_reads
@@ -127,6 +128,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # message ~2x p50 instead of ~10x (docs/performance.md).
         gc.collect()
         gc.freeze()
+        if app.hot_reads is not None:
+            app.hot_reads.start()  # PostgreSQL: listen for change notices from the first request
         yield
         if app.hot_reads is not None:
             app.hot_reads.close()

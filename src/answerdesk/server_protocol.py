@@ -3,8 +3,8 @@
 uvicorn's httptools protocol with two additions: each request's head is
 bounded in size and time (docs/security.md, "Resource limits"), and the fast
 path's hot reads are answered right in the protocol where they need no
-waiting (SQLite), in one write and without an ASGI task (api/fastpath.py,
-docs/performance.md "Seventh look").
+waiting (SQLite, or answers kept on PostgreSQL), in one write and without an
+ASGI task (api/fastpath.py, docs/performance.md "Seventh look").
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
-        """Answer a hot read on SQLite right here, in one write; else start the ASGI task.
+        """Answer a hot read that needs no waiting right here, in one write; else start the task.
 
         uvicorn calls this when a request's head is parsed and no earlier
         response is pending (or, for pipelined requests, once it is), so

@@ -14,13 +14,15 @@ ordinary 200 that needs nothing the full path would add:
 * a token verified moments ago whose `last_used_at` needs no write, of the
   right role and, for the Messages API, the right e-mail;
 * the same rate limits (the address's failed checks, the token's budget);
-* a stored row whose pre-rendered JSON is current (on SQLite, possibly an
-  answer read moments ago and kept until the next commit: hot_readers.py).
+* a stored row whose pre-rendered JSON is current (possibly an answer read
+  earlier and kept: on SQLite until the next commit, hot_readers.py; on
+  PostgreSQL until a change notice for its account, kept_answers.py).
 
-On SQLite nothing in such an answer waits, so `answer_now` gives the server's
-protocol class (server_protocol.py) the whole response as bytes, written at once
-without an ASGI task; `answer` is the same answer as an ASGI function (for
-PostgreSQL, and where the protocol cannot answer).
+Where nothing in such an answer waits (a read on SQLite, an answer kept on
+PostgreSQL), `answer_now` gives the server's protocol class
+(server_protocol.py) the whole response as bytes, written at once without an
+ASGI task; `answer` is the same answer as an ASGI function (for PostgreSQL's
+reads, and where the protocol cannot answer).
 
 Anything else (HEAD, an unknown id, a token to look up, a stale render, a
 refused rate limit) falls through to the full application, which then does
@@ -43,6 +45,7 @@ from starlette.types import Scope, Send
 
 from answerdesk.api.fast_credentials import RecentCallers
 from answerdesk.api.hot_readers import READ_ERRORS, PostgresReads, SqliteReads
+from answerdesk.api.kept_answers import MESSAGE, TEXT_MESSAGE, note_local_writes
 from answerdesk.api.observe import HttpMetrics, log_request
 from answerdesk.api.params import ListParams, parse_list_params
 from answerdesk.api.request_id import HEADER as REQUEST_ID_HEADER
@@ -68,10 +71,12 @@ _WANTED_HEADERS = frozenset({b"x-api-token", b"x-api-email", b"authorization", R
 
 
 class _Route:
-    """One hot route, under the name the full path's metrics give it."""
+    """One hot route, under the name the full path's metrics give it, and what it answers."""
 
-    def __init__(self, name: str, metrics: HttpMetrics) -> None:
+    def __init__(self, name: str, metrics: HttpMetrics, kind: int | None = None) -> None:
         self.name = name
+        #: `MESSAGE` or `TEXT_MESSAGE` for a single answer; None for a list.
+        self.kind = kind
         self.count_ok = metrics.count(name, "GET", "200")
         self.latency = metrics.latency(name, "GET")
 
@@ -99,8 +104,8 @@ class HotReads:
         # directly saves the attribute protocol on every request.
         self._state: dict[str, Any] = state._state
         self.access_log = access_log
-        self._message = _Route("show_message", metrics)
-        self._text_message = _Route("show_text_message", metrics)
+        self._message = _Route("show_message", metrics, MESSAGE)
+        self._text_message = _Route("show_text_message", metrics, TEXT_MESSAGE)
         self._list = _Route("list_messages", metrics)
         self.list_rows = list_rows
         self.callers = RecentCallers(self._state)
@@ -109,12 +114,22 @@ class HotReads:
         if is_sqlite(engine):
             self._sqlite = SqliteReads(engine, keep_bytes=keep_bytes)
         else:
-            self._postgres = PostgresReads(engine, size=postgres_connections)
+            self._postgres = PostgresReads(
+                engine, size=postgres_connections, keep_bytes=keep_bytes
+            )
+            if keep_bytes:
+                note_local_writes()
 
     @property
     def answers_now(self) -> bool:
-        """Whether `answer_now` can answer anything (SQLite: no read is awaited)."""
-        return self._sqlite is not None
+        """Whether `answer_now` can answer anything: on SQLite, or answers kept on PostgreSQL."""
+        return self._sqlite is not None or bool(self._postgres and self._postgres.keep_bytes)
+
+    def start(self) -> None:
+        """Begin what runs on the server's event loop (at startup): on PostgreSQL,
+        listening for change notices, so answers can be kept from the first request."""
+        if self._postgres is not None:
+            self._postgres.kept()
 
     def close(self) -> None:
         """Close every connection this fast path opened (at shutdown)."""
@@ -163,25 +178,30 @@ class HotReads:
         default_headers: list[tuple[bytes, bytes]],
         write: Callable[[bytes], object],
     ) -> bool:
-        """Write the whole HTTP/1.1 response to a hot read on SQLite and return True, or False.
+        """Write the whole HTTP/1.1 response to a hot read that needs no waiting; True, or False.
 
         For the server's protocol (server_protocol.py), which calls it before it
-        would start an ASGI task for the request: on SQLite the answer needs
-        no waiting, so it goes out as one write, without the task, the ASGI
-        messages and uvicorn's second write (docs/performance.md, "Seventh
-        look"). The bytes are exactly those uvicorn writes for `answer`'s
-        messages: its status line, its default headers (`date`), then ours.
-        PostgreSQL's reads are awaited, so there this returns False and the
-        request goes the ASGI way, to `answer`.
+        would start an ASGI task for the request. A read on SQLite, or an
+        answer kept on PostgreSQL (api/kept_answers.py), needs no waiting, so
+        it goes out as one write, without the task, the ASGI messages and
+        uvicorn's second write (docs/performance.md, "Seventh look"). The
+        bytes are exactly those uvicorn writes for `answer`'s messages: its
+        status line, its default headers (`date`), then ours. Anything that
+        would wait (a PostgreSQL read, a rate limit kept there) returns False
+        and the request goes the ASGI way, to `answer`.
         """
-        reads = self._sqlite
-        if reads is None:
-            return False
         asked = self._asked(scope)
         if asked is None:
             return False
         route, item_id, range_params, started, found, principal = asked
-        body = self._sqlite_body(reads, route, principal, item_id, range_params, scope)
+        if self._sqlite is not None:
+            body = self._sqlite_body(self._sqlite, route, principal, item_id, range_params, scope)
+        elif self._postgres is not None and route.kind is not None:
+            body = self._postgres.kept_single(route.kind, principal.account_id or 0, item_id)
+            if body is not None and not self._admit(principal, scope):
+                body = None
+        else:
+            body = None
         if body is None:
             return False
         rid = acceptable_request_id(found.get(REQUEST_ID_HEADER))
@@ -288,50 +308,64 @@ class HotReads:
     ) -> bytes | None:
         """The answer's body from PostgreSQL once admitted by the rate limits, or None.
 
-        The address's failed-check counters (when kept in PostgreSQL) are read
-        by the same statement as a single item, or a range's account: one
-        round trip fewer.
+        A single answer kept in memory is not read again once the address's
+        failed checks are known (`recently_clear`). Otherwise the address's
+        failed-check counters (when kept in PostgreSQL) are read by the same
+        statement as a single item, or a range's account: one round trip fewer.
         """
         reads = self._postgres
         account_id = principal.account_id
         assert reads is not None and account_id is not None
         failures: Limiter | None = self._state.get("auth_failure_limiter")
         shared = failures if isinstance(failures, SharedWindowLimiter) else None
+        unchecked = failures if shared is None else None
         key = _failure_key(scope)
+        body: bytes | None = None
+        if route.kind is not None:
+            body = reads.kept_single(route.kind, account_id, item_id)
+            if body is not None and shared is not None and not shared.recently_clear(key):
+                body = None  # read again with the address's counters: one round trip either way
         try:
-            if range_params is not None:
+            if body is not None:
+                pass
+            elif range_params is not None:
                 from_date, to_date = range_params.from_date, range_params.to_date
                 body = await reads.message_range(
                     account_id, from_date, to_date, self.list_rows, failures=shared, failure_key=key
                 )
-            elif route is self._message:
-                body = await reads.message(account_id, item_id, failures=shared, failure_key=key)
-            else:
-                body = await reads.text_message(
-                    account_id, item_id, failures=shared, failure_key=key
+            elif route.kind is not None:
+                body = await reads.single(
+                    route.kind, account_id, item_id, failures=shared, failure_key=key
                 )
         except RateLimited:
             return None
-        unchecked = failures if shared is None else None
         if body is None or not await self._admit_shared(principal, scope, unchecked):
             return None
         return body
 
     def _admit(self, principal: Principal, scope: Scope) -> bool:
-        """Apply the full path's rate limits; False if either refuses (nothing counted).
+        """Apply the full path's rate limits, without waiting; False if either refuses.
 
         The address's failed-check limit is only read, and a refused hit of
         the token's limit counts nothing, so the full path, answering
-        instead, refuses it again in the API's own envelope. On SQLite the
-        limiters are this process's own (a shared one would still work here,
-        by its own round trip).
+        instead, refuses it again in the API's own envelope. Limits kept in
+        PostgreSQL (a kept answer's) need a round trip: a failed-check limit
+        is taken as `recently_clear` says, else this returns False, as it
+        does for a token limit kept there; the ASGI way then asks.
         """
         failures: Limiter | None = self._state.get("auth_failure_limiter")
         tokens: Limiter | None = self._state.get("api_limiter")
         try:
             if failures is not None:
-                failures.check(_failure_key(scope))
+                key = _failure_key(scope)
+                if isinstance(failures, SharedWindowLimiter):
+                    if not failures.recently_clear(key):
+                        return False
+                else:
+                    failures.check(key)
             if tokens is not None:
+                if isinstance(tokens, SharedWindowLimiter):
+                    return False
                 tokens.hit(f"token:{principal.token_id}")
         except RateLimited:
             return False

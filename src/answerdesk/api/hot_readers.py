@@ -9,7 +9,9 @@ event loop (store/async_postgres.py; statements prepared once, by asyncpg's
 own cache), leaving the loop free for other requests meanwhile; the thread
 pool's hand-off and the sync pool's checkout cost more than the query. The
 address's shared failed-check counters ride along with the first statement
-(`PostgresReads._checked`).
+(`PostgresReads._checked`). Single answers are kept in memory on both
+(SQLite: `SqliteReads`, until the next commit; PostgreSQL: api/kept_answers.py,
+until a change notice for their account).
 
 Both return the answer's body, or None when the full path must decide (no
 such row for this account, or a stored render that is stale).
@@ -18,10 +20,13 @@ such row for this account, or a stored render that is stale).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import mmap
 import os
 import sqlite3
 import threading
+import time
+import weakref
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -32,6 +37,7 @@ import orjson
 import psycopg
 from sqlalchemy.engine import Engine
 
+from answerdesk.api.kept_answers import MESSAGE, TEXT_MESSAGE, KeptAnswers
 from answerdesk.crm.single import POSTGRES_SQL as TEXT_MESSAGE_POSTGRES
 from answerdesk.crm.single import SQLITE_SQL as TEXT_MESSAGE_SQLITE
 from answerdesk.crm.single import text_message_from_row
@@ -46,6 +52,7 @@ from answerdesk.messages.listing import (
 from answerdesk.messages.reading import ListQuery, local_day_range
 from answerdesk.ratelimit_shared import SharedWindowLimiter
 from answerdesk.store.async_postgres import AsyncPostgres
+from answerdesk.store.change_listener import ChangeListener
 
 _TEXT_MESSAGE_META = b',"meta":{"type":"text_message"}}'
 
@@ -74,6 +81,13 @@ def _text_message_body(rows: list[Any]) -> bytes | None:
     if not rows:
         return None
     return b'{"data":' + orjson.dumps(text_message_from_row(rows[0])) + _TEXT_MESSAGE_META
+
+
+#: Each kind of single answer's statement and how its rows become the body.
+_SINGLE_POSTGRES: dict[int, tuple[str, Callable[[list[Any]], bytes | None]]] = {
+    MESSAGE: (STORED_ONE_POSTGRES_SQL, _message_body),
+    TEXT_MESSAGE: (TEXT_MESSAGE_POSTGRES, _text_message_body),
+}
 
 
 def _range_query(
@@ -326,10 +340,53 @@ def _map_wal_index(connection: sqlite3.Connection) -> mmap.mmap | None:
 
 
 class PostgresReads:
-    """The fast path's statements, on up to `size` asyncpg connections per event loop."""
+    """The fast path's statements, on up to `size` asyncpg connections per event loop.
 
-    def __init__(self, engine: Engine, *, size: int) -> None:
+    With `keep_bytes`, single answers read are kept per event loop until a
+    change notice says otherwise (api/kept_answers.py), and `kept_single`
+    answers from them without waiting.
+    """
+
+    def __init__(self, engine: Engine, *, size: int, keep_bytes: int = 0) -> None:
         self.connections = AsyncPostgres(engine.url, size=size)
+        self.keep_bytes = keep_bytes
+        self._kept: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, KeptAnswers] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._listeners: list[tuple[asyncio.AbstractEventLoop, ChangeListener]] = []
+        self._lock = threading.Lock()
+
+    def kept(self) -> KeptAnswers | None:
+        """The running loop's kept answers (it starts listening on first use); None if none."""
+        if not self.keep_bytes:
+            return None
+        loop = asyncio.get_running_loop()
+        kept = self._kept.get(loop)
+        if kept is None:
+            with self._lock:
+                kept = self._kept.get(loop)
+                if kept is None:
+                    kept = self._kept[loop] = KeptAnswers(self.keep_bytes)
+                    listener = ChangeListener(
+                        self.connections.dsn,
+                        connect_timeout=self.connections.connect_timeout,
+                        heard=kept.heard,
+                        alive=kept.alive,
+                        lost=kept.lost,
+                    )
+                    self._listeners.append((loop, listener))
+                    listener.start()
+        return kept
+
+    def keeping(self) -> bool:
+        """Whether answers are being kept on any loop (its listener heard from PostgreSQL)."""
+        now = time.monotonic()
+        return any(kept.alive_until > now for kept in list(self._kept.values()))
+
+    def kept_single(self, kind: int, account_id: int, item_id: int) -> bytes | None:
+        """A single answer's body (`MESSAGE` or `TEXT_MESSAGE`) if kept, else None."""
+        kept = self.kept()
+        return None if kept is None else kept.get(account_id, kind, item_id)
 
     async def fetch(self, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
         """Run one statement (psycopg style) on one of this loop's connections; its rows."""
@@ -353,34 +410,30 @@ class PostgresReads:
         rows = await self.fetch(sql, params)
         if rows:
             row = rows[0]
-            failures.judge_check(None if row[-3] is None else row[-3:], now)
+            failures.judge_check(None if row[-3] is None else row[-3:], now, failure_key)
         return [row[:-3] for row in rows]
 
-    async def message(
+    async def single(
         self,
+        kind: int,
         account_id: int,
-        message_id: int,
+        item_id: int,
         *,
         failures: SharedWindowLimiter | None = None,
         failure_key: str = "",
     ) -> bytes | None:
-        """The message's body, or None to step aside; see `_checked` for `failures`."""
-        params = (message_id, account_id)
-        rows = await self._checked(STORED_ONE_POSTGRES_SQL, params, failures, failure_key)
-        return _message_body(rows)
+        """A message's (`MESSAGE`) or text message's body, or None to step aside.
 
-    async def text_message(
-        self,
-        account_id: int,
-        text_message_id: int,
-        *,
-        failures: SharedWindowLimiter | None = None,
-        failure_key: str = "",
-    ) -> bytes | None:
-        """The text message's body, or None to step aside; see `_checked` for `failures`."""
-        params = (text_message_id, account_id)
-        rows = await self._checked(TEXT_MESSAGE_POSTGRES, params, failures, failure_key)
-        return _text_message_body(rows)
+        Kept for later if answers are kept; see `_checked` for `failures`.
+        """
+        kept = self.kept()
+        ticket = None if kept is None else kept.ticket()
+        sql, render = _SINGLE_POSTGRES[kind]
+        rows = await self._checked(sql, (item_id, account_id), failures, failure_key)
+        body = render(rows)
+        if body is not None and kept is not None:
+            kept.keep(ticket, account_id, kind, item_id, body)
+        return body
 
     async def message_range(
         self,
@@ -405,5 +458,11 @@ class PostgresReads:
         return _range_body(await self.fetch(sql, tuple(params)), number, most)
 
     def close(self) -> None:
-        """Close every connection (see `AsyncPostgres.close`)."""
+        """Stop listening and close every connection (see `AsyncPostgres.close`)."""
+        with self._lock:
+            listeners, self._listeners = self._listeners, []
+        for loop, listener in listeners:
+            if not loop.is_closed():
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(listener.stop)
         self.connections.close()
