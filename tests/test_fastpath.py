@@ -622,4 +622,4 @@ def test_answer_cache_size_reaches_the_fast_path(tmp_path: Path) -> None:
         assert app.hot_reads._sqlite.keep_bytes == 3 * 1024 * 1024
     finally:
         engine.dispose()
-    assert Settings.from_env({}).answer_cache_mb == 16
+    assert Settings.from_env({}).answer_cache_mb == 64

@@ -64,9 +64,11 @@ class Settings:
     #: by default: it costs about twice the framework's own per-request time,
     #: and a load balancer usually keeps access logs already.
     access_log: bool = False
-    #: SQLite: megabytes of single-message answers each server process keeps
-    #: until the next commit (api/hot_readers.py); 0: keep none.
-    answer_cache_mb: int = 16
+    #: Megabytes of single answers each server process keeps in memory: on
+    #: SQLite until the next commit (api/hot_readers.py), on PostgreSQL until
+    #: a change notice for their account (api/kept_answers.py); 0: keep none.
+    #: ~32,000 answers of ~2 KB, a busy desk's hot set.
+    answer_cache_mb: int = 64
     #: Deployment brand shown in the console.
     brand_name: str = "Answering Service Care"
     api_version_label: str = "v1"
@@ -128,7 +130,7 @@ class Settings:
             auth_failure_window_seconds=_int(env, "ANSWERDESK_AUTH_FAILURE_WINDOW_SECONDS", 300),
             trusted_proxies=env.get("ANSWERDESK_TRUSTED_PROXIES") or "",
             access_log=_bool(env, "ANSWERDESK_ACCESS_LOG", False),
-            answer_cache_mb=_int(env, "ANSWERDESK_ANSWER_CACHE_MB", 16),
+            answer_cache_mb=_int(env, "ANSWERDESK_ANSWER_CACHE_MB", 64),
             brand_name=env.get("ANSWERDESK_BRAND_NAME") or cls.brand_name,
             api_version_label=env.get("ANSWERDESK_API_VERSION_LABEL") or cls.api_version_label,
             environment=env.get("ANSWERDESK_ENVIRONMENT") or cls.environment,
