@@ -326,14 +326,12 @@ class HotReads:
             if body is not None and shared is not None and not shared.recently_clear(key):
                 body = None  # read again with the address's counters: one round trip either way
         try:
-            if body is not None:
-                pass
-            elif range_params is not None:
+            if body is None and range_params is not None:
                 from_date, to_date = range_params.from_date, range_params.to_date
                 body = await reads.message_range(
                     account_id, from_date, to_date, self.list_rows, failures=shared, failure_key=key
                 )
-            elif route.kind is not None:
+            elif body is None and route.kind is not None:
                 body = await reads.single(
                     route.kind, account_id, item_id, failures=shared, failure_key=key
                 )
