@@ -47,6 +47,7 @@ class Server:
 
     process: subprocess.Popen[bytes]
     port: int
+    log: Path
 
     @property
     def base(self) -> str:
@@ -55,6 +56,13 @@ class Server:
     def rss_kb(self) -> int:
         """Resident memory of the server process now (VmRSS), in kB."""
         return _status_kb(self.process.pid, "VmRSS")
+
+    def check_running(self) -> None:
+        """Raise with the end of the server's log if it has stopped on its own."""
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                f"server on port {self.port} exited ({self.process.returncode}):\n{_tail(self.log)}"
+            )
 
 
 def _status_kb(pid: int, key: str) -> int:
@@ -67,11 +75,18 @@ def _status_kb(pid: int, key: str) -> int:
     return 0
 
 
+def _tail(log: Path) -> str:
+    try:
+        return log.read_text(errors="replace")[-3000:]
+    except OSError:
+        return "(no log)"
+
+
 def _wait_listening(server: Server, log: Path, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"server exited early:\n{_tail(log)}")
         try:
             with socket.create_connection(("127.0.0.1", server.port), timeout=1) as conn:
                 conn.sendall(b"GET /v1/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -79,7 +94,7 @@ def _wait_listening(server: Server, log: Path, timeout: float = 60.0) -> None:
                     return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"server did not start:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"server did not start:\n{_tail(log)}")
 
 
 @contextmanager
@@ -89,11 +104,14 @@ def serve(command: list[str], env: dict[str, str], log: Path) -> Iterator[Server
     argv = [arg.replace("{port}", str(port)) for arg in command]
     with log.open("ab") as out:
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=out)
-    server = Server(process, port)
+    server = Server(process, port, log)
     try:
         _wait_listening(server, log)
         yield server
     finally:
+        if process.poll() is not None:
+            # It stopped before we stopped it: say why, whatever fails next.
+            print(f"server {argv[:3]} exited ({process.returncode}) early:\n{_tail(log)}")
         process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=20)
