@@ -7,6 +7,7 @@ it is missing or stale; these tests compare both with `render_message`.
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from answerdesk.accounts import get_account, update_account
@@ -107,3 +108,31 @@ def test_rows_without_stored_json_are_rendered(http, desk: Desk, engine) -> None
     expected = [fresh(engine, account.id, message_id) for message_id in taken]
     assert http.get("/v1/messages", headers=login.headers).json() == expected
     assert http.get(f"/v1/messages/{taken[1]}", headers=login.headers).json() == expected[1]
+
+
+def test_postgres_renders_are_read_as_utf8_whatever_the_environment_says(
+    database_url: str, desk: Desk, monkeypatch
+) -> None:
+    """Renders are read as the client encoding's bytes (`textsend`): it must be UTF-8."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite stores and returns UTF-8")
+    from answerdesk.messages.listing import iter_wire_chunks
+    from answerdesk.messages.reading import DayRange, ListQuery
+    from answerdesk.store.engine import create_engine_for_url
+
+    account = desk.account()
+    desk.take(account, "Rückruf bitte 🙂 — 日本語")
+    monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")
+    latin = create_engine_for_url(database_url)
+    try:
+        with latin.connect() as connection:
+            assert connection.exec_driver_sql("SHOW client_encoding").scalar() == "UTF8"
+        query = ListQuery(account_id=account.id, days=DayRange(None, None))
+        chunks = list(
+            iter_wire_chunks(
+                latin, query, number=account.number, timezone=account.timezone, chunk_size=10
+            )
+        )
+    finally:
+        latin.dispose()
+    assert "Rückruf bitte 🙂 — 日本語" in (b"[" + chunks[0].body + b"]").decode()

@@ -76,7 +76,16 @@ def create_engine_for_url(url: str, *, pool_size: int = 10) -> Engine:
         # servers closed overflow connections on return and opened new ones
         # (230 new PostgreSQL sessions in 5 s at 32 concurrent requests),
         # halving single-message throughput and quadrupling its p99 (issue 7).
-        return sa.create_engine(parsed, pool_size=2 * pool_size, max_overflow=0, pool_pre_ping=True)
+        # UTF-8 whatever the environment's PGCLIENTENCODING says: the stored
+        # renders are read as the client encoding's bytes (`textsend`,
+        # messages/listing.py) and served as UTF-8 JSON.
+        return sa.create_engine(
+            parsed,
+            pool_size=2 * pool_size,
+            max_overflow=0,
+            pool_pre_ping=True,
+            connect_args={"client_encoding": "utf8"},
+        )
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
 
 
