@@ -84,6 +84,8 @@ class _Route:
 #: What `HotReads._asked` finds in a request: its route, its id or date range,
 #: when it began, the headers read, and the verified caller.
 _Asked = tuple[_Route, int, ListParams | None, float, dict[bytes, bytes], Principal]
+#: The scope key under which `answer_now` leaves what it found for `answer`.
+_ASKED_KEY = "answerdesk.hot_read"
 
 
 class HotReads:
@@ -142,7 +144,12 @@ class HotReads:
 
     async def answer(self, scope: Scope, send: Send) -> bool:
         """Answer the request and return True, or return False to let the app do it."""
-        asked = self._asked(scope)
+        # What `answer_now` found for this request, if it looked first: asking
+        # again would verify the credentials twice, and a caller whose token
+        # `answer_now` sent the full way to be verified again would then be
+        # answered here instead, leaving its cache entry to lapse (and every
+        # request in flight a second later to take the full way).
+        asked = scope.pop(_ASKED_KEY) if _ASKED_KEY in scope else self._asked(scope)
         if asked is None:
             return False
         route, item_id, range_params, started, found, principal = asked
@@ -192,6 +199,7 @@ class HotReads:
         """
         asked = self._asked(scope)
         if asked is None:
+            scope[_ASKED_KEY] = None
             return False
         route, item_id, range_params, started, found, principal = asked
         if self._sqlite is not None:
@@ -203,6 +211,7 @@ class HotReads:
         else:
             body = None
         if body is None:
+            scope[_ASKED_KEY] = asked
             return False
         rid = acceptable_request_id(found.get(REQUEST_ID_HEADER))
         parts = [_STATUS_200]
