@@ -340,7 +340,7 @@ def keeping_reads(engine: Any) -> Any:
     readers.close()
 
 
-def test_a_kept_answer_lasts_until_anything_is_committed(
+def test_a_kept_answer_lasts_until_what_it_is_made_of_changes(
     keeping_reads: SqliteReads, desk: Desk, engine: Any
 ) -> None:
     account = desk.account()
@@ -353,14 +353,66 @@ def test_a_kept_answer_lasts_until_anything_is_committed(
         _rewrite(engine, message_id, "first words", "second words")
         changed = keeping_reads.message(account.id, message_id)
         desk.take(account, "a commit about something else")
+        with write_transaction(engine) as connection:  # as a token's `last_used_at` is
+            connection.execute(sa.text("UPDATE accounts SET name = 'Renamed'"))
         after_other = keeping_reads.message(account.id, message_id)
-        assert after_other is not changed  # any commit starts over
+        assert after_other is changed  # other commits leave it kept
         return [first, changed, after_other]
 
-    first, changed, after_other = run(main())
+    first, changed, _after_other = run(main())
     assert first is not None and b"first words" in first
     assert changed is not None and b"second words" in changed
-    assert after_other == changed
+
+
+def _answer_changes(engine: Any) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                sa.text("SELECT changes FROM answer_changes WHERE id = 1")
+            ).scalar_one()
+        )
+
+
+def test_the_count_rises_with_exactly_the_writes_that_change_an_answer(
+    keeping_reads: SqliteReads, desk: Desk, engine: Any
+) -> None:
+    """Migration 0012's triggers: the same list as PostgreSQL's notices (0010)."""
+    account = desk.account()
+    message_id = desk.take(account, "A new message", phone="(617) 555-0123")  # a new lead
+    carry_all(engine)
+    with engine.connect() as connection:
+        text_id = connection.execute(sa.text("SELECT max(id) FROM text_messages")).scalar_one()
+
+    def bumps(sql: str, **params: Any) -> int:
+        before = _answer_changes(engine)
+        with write_transaction(engine) as connection:
+            connection.execute(sa.text(sql), params)
+        return _answer_changes(engine) - before
+
+    assert bumps("UPDATE accounts SET name = 'Renamed' WHERE id = :id", id=account.id) == 0
+    assert bumps("UPDATE api_tokens SET last_used_at = created_at") == 0
+    assert bumps("UPDATE messages SET status = 'read' WHERE id = :id", id=message_id) == 1
+    assert bumps("UPDATE accounts SET timezone = 'Europe/Paris' WHERE id = :id", id=account.id) == 1
+    assert bumps("UPDATE accounts SET number = '77777' WHERE id = :id", id=account.id) == 1
+    assert bumps("UPDATE accounts SET number = number WHERE id = :id", id=account.id) == 0
+    assert bumps("UPDATE text_messages SET content = 'x' WHERE id = :id", id=text_id) == 1
+    insert_deal = (
+        "INSERT INTO deals (id, account_id, name, stage, lead_id, created_at, updated_at)"
+        " VALUES (:id, :account, 'Repair', 'open', (SELECT max(id) FROM leads),"
+        " '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+    )
+    assert bumps(insert_deal, id=990001, account=account.id) == 1
+    assert bumps("UPDATE deals SET name = 'Bigger repair' WHERE id = 990001") == 1
+    assert bumps("DELETE FROM deals WHERE id = 990001") == 1
+    assert bumps("DELETE FROM text_messages WHERE id = :id", id=text_id) == 1
+    with write_transaction(engine) as connection:
+        connection.execute(
+            sa.text("UPDATE messages SET wire = NULL WHERE id = :id"), {"id": message_id}
+        )
+    assert bumps("UPDATE messages SET status = 'archived' WHERE id = :id", id=message_id) == 0
+    before = _answer_changes(engine)
+    desk.take(account, "Another message")  # a new message: nothing kept can be it
+    assert _answer_changes(engine) == before
 
 
 def test_a_commit_by_another_process_ends_a_kept_answer(

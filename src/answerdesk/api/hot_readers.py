@@ -102,6 +102,9 @@ def _range_body(rows: list[Any], number: str, most: int) -> bytes | None:
     return None if len(rows) > most else joined_wires(rows, number)
 
 
+#: How many writes that can change a kept answer were committed (SQLite).
+_ANSWER_CHANGES_SQL = "SELECT changes FROM answer_changes WHERE id = 1"
+
 #: The WAL index's header (https://www.sqlite.org/walformat.html, "the
 #: WAL-index header"): its first copy, at the start of the `-shm` file.
 _WAL_INDEX_HEADER = 48
@@ -124,6 +127,7 @@ class _Held:
         "index",
         "kept_at",
         "kept_bytes",
+        "kept_changes",
         "messages",
         "text_messages",
     )
@@ -140,17 +144,23 @@ class _Held:
         #: (None: keep nothing), and what they weigh.
         self.kept_at: bytes | None = None
         self.kept_bytes = 0
+        #: `answer_changes`' count in the snapshot the kept answers were read in.
+        self.kept_changes: int | None = None
         #: id -> (account id, body) of single answers read under `kept_at`.
         self.messages: dict[int, tuple[int, bytes]] = {}
         self.text_messages: dict[int, tuple[int, bytes]] = {}
 
-    def forget(self, header: bytes | None) -> None:
-        """Drop every kept answer; keep new ones only under `header` (None: none)."""
+    def forget(self, header: bytes | None, changes: int | None = None) -> None:
+        """Drop every kept answer; keep new ones only under `header` (None: none).
+
+        `changes` is `answer_changes`' count in the snapshot begun under `header`.
+        """
         if self.kept_bytes:
             self.messages.clear()
             self.text_messages.clear()
             self.kept_bytes = 0
         self.kept_at = header
+        self.kept_changes = changes if header is not None else None
 
 
 class SqliteReads:
@@ -168,13 +178,15 @@ class SqliteReads:
     statement on its own would. A snapshot is also let go after
     SNAPSHOT_SECONDS, so checkpoints are never held back for long.
 
-    The same comparison tells when an answer already read is still the
-    answer: up to `keep_bytes` of single-message and single-text-message
-    bodies are kept until the header changes, i.e. until anything at all is
-    committed by any process. A client polling a message for its status
-    between two commits is then answered from memory, exactly as fresh as a
-    read. Only the read is saved: credentials and rate limits are checked
-    on every request as before. Lists are never kept (they are big, and a
+    The same comparison tells when an answer already read may no longer be
+    the answer: up to `keep_bytes` of single-message and single-text-message
+    bodies are kept, and when the header changes (anything committed by any
+    process) a count that triggers raise on every write an answer is made
+    of (`answer_changes`, migration 0012) says whether to drop them. A
+    client polling a message for its status while other messages are taken
+    is then answered from memory, exactly as fresh as a read. Only the read
+    is saved: credentials and rate limits are checked on every request as
+    before. Lists are never kept (they are big, and a
     range's rows are read in one statement anyway).
     """
 
@@ -196,10 +208,30 @@ class SqliteReads:
             if header != held.header:
                 self._renew(held, header)
             if header != held.kept_at:
-                # Kept answers must have been read under this very header: a
-                # held snapshot, begun after reading it, is at least that new.
-                held.forget(header if held.header is not None and self.keep_bytes else None)
+                self._carry_or_forget(held, header)
         return held
+
+    def _carry_or_forget(self, held: _Held, header: bytes) -> None:
+        """Something was committed: keep the answers if none of what they are made of changed.
+
+        Kept answers must have been read under this very header: a held
+        snapshot, begun after reading it, is at least that new. The count of
+        `answer_changes` (raised by triggers, migration 0012) is read first
+        in it; unchanged since the answers were read, no commit in between
+        touched them (a new message, a token's `last_used_at`).
+        """
+        if held.header is None or not self.keep_bytes:
+            held.forget(None)
+            return
+        try:
+            row = held.cursor.execute(_ANSWER_CHANGES_SQL).fetchone()
+        except sqlite3.OperationalError:
+            row = None  # not migrated yet: any commit starts over
+        changes = None if row is None else int(row[0])
+        if held.kept_at is not None and changes is not None and changes == held.kept_changes:
+            held.kept_at = header
+            return
+        held.forget(header, changes)
 
     def _cursor(self) -> sqlite3.Cursor:
         return self._fresh().cursor

@@ -432,3 +432,19 @@ rate_limit_counters = sa.Table(
     # Epoch second after which the row counts nothing (two windows on); pruned then.
     sa.Column("stale_after", sa.BigInteger, nullable=False),
 )
+
+
+# ---------------------------------------------------------------------------
+# Kept answers on SQLite (api/hot_readers.py). Created by migration 0012:
+# one row, whose count triggers raise on every write that can change a kept
+# single answer, so a commit of anything else (a new message, a token's
+# `last_used_at`) leaves the answers kept. On PostgreSQL the table exists but
+# stays empty: notices tell the processes there (migration 0010).
+# ---------------------------------------------------------------------------
+
+answer_changes = sa.Table(
+    "answer_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("changes", sa.BigInteger, nullable=False),
+)
