@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         postgres_connections=max(2, settings.pool_size // 2),
         # A date range up to this long is read and sent whole; longer ones stream.
         list_rows=2 * settings.stream_chunk_size,
-        # SQLite: single answers kept until the next commit (hot_readers.py).
+        # SQLite: single answers kept until a commit that can change them (hot_readers.py).
         keep_bytes=settings.answer_cache_mb * 1024 * 1024,
     )
     return app

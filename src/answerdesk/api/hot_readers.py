@@ -10,7 +10,7 @@ own cache), leaving the loop free for other requests meanwhile; the thread
 pool's hand-off and the sync pool's checkout cost more than the query. The
 address's shared failed-check counters ride along with the first statement
 (`PostgresReads._checked`). Single answers are kept in memory on both
-(SQLite: `SqliteReads`, until the next commit; PostgreSQL: api/kept_answers.py,
+(SQLite: `SqliteReads`, until a commit that can change them; PostgreSQL: api/kept_answers.py,
 until a change notice for their account).
 
 Both return the answer's body, or None when the full path must decide (no

@@ -1,7 +1,8 @@
 """Single answers kept in memory on PostgreSQL until the database says they changed.
 
-On SQLite the fast path keeps single answers until the next commit, which it
-sees in the shared WAL index (api/hot_readers.py, `SqliteReads`). PostgreSQL
+On SQLite the fast path keeps single answers until a commit that can change
+them, which it sees in the shared WAL index and a count raised by triggers
+(api/hot_readers.py, `SqliteReads`). PostgreSQL
 has no shared memory to look at; instead triggers (migration 0010) send
 `NOTIFY answerdesk_changed` with the account's id in the transaction of
 every write that can change a kept answer, and each process listens
