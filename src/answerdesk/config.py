@@ -65,8 +65,9 @@ class Settings:
     #: and a load balancer usually keeps access logs already.
     access_log: bool = False
     #: Megabytes of single answers each server process keeps in memory: on
-    #: SQLite until a commit that can change them (api/hot_readers.py), on PostgreSQL until
-    #: a change notice for their account (api/kept_answers.py); 0: keep none.
+    #: SQLite until a commit that can change them (api/hot_readers.py), on
+    #: PostgreSQL until a change notice for their account
+    #: (api/kept_answers.py); 0: keep none.
     #: ~32,000 answers of ~2 KB, a busy desk's hot set.
     answer_cache_mb: int = 64
     #: Deployment brand shown in the console.

@@ -15,8 +15,9 @@ ordinary 200 that needs nothing the full path would add:
   right role and, for the Messages API, the right e-mail;
 * the same rate limits (the address's failed checks, the token's budget);
 * a stored row whose pre-rendered JSON is current (possibly an answer read
-  earlier and kept: on SQLite until a commit that can change them, hot_readers.py; on
-  PostgreSQL until a change notice for its account, kept_answers.py).
+  earlier and kept: on SQLite until a commit that can change it,
+  hot_readers.py; on PostgreSQL until a change notice for its account,
+  kept_answers.py).
 
 Where nothing in such an answer waits (a read on SQLite, an answer kept on
 PostgreSQL), `answer_now` gives the server's protocol class

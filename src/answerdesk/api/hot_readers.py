@@ -10,8 +10,8 @@ own cache), leaving the loop free for other requests meanwhile; the thread
 pool's hand-off and the sync pool's checkout cost more than the query. The
 address's shared failed-check counters ride along with the first statement
 (`PostgresReads._checked`). Single answers are kept in memory on both
-(SQLite: `SqliteReads`, until a commit that can change them; PostgreSQL: api/kept_answers.py,
-until a change notice for their account).
+(SQLite: `SqliteReads`, until a commit that can change them; PostgreSQL:
+api/kept_answers.py, until a change notice for their account).
 
 Both return the answer's body, or None when the full path must decide (no
 such row for this account, or a stored render that is stale).
@@ -186,8 +186,8 @@ class SqliteReads:
     client polling a message for its status while other messages are taken
     is then answered from memory, exactly as fresh as a read. Only the read
     is saved: credentials and rate limits are checked on every request as
-    before. Lists are never kept (they are big, and a
-    range's rows are read in one statement anyway).
+    before. Lists are never kept (they are big, and a range's rows are read
+    in one statement anyway).
     """
 
     def __init__(self, engine: Engine, *, keep_bytes: int = 0) -> None:
