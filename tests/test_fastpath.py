@@ -7,6 +7,7 @@ aside is checked to come out as the full path's answer.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Iterator
@@ -14,21 +15,25 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from answerdesk import clock
+from answerdesk import clock, ratelimit_shared
+from answerdesk.api import auth, fastpath
 from answerdesk.api.auth import REVERIFY_MARGIN, TOKEN_CACHE_SECONDS
 from answerdesk.api.fast_credentials import SEEN_SECONDS
 from answerdesk.api.fastpath import HotReads
 from answerdesk.app import create_app
 from answerdesk.config import Settings
 from answerdesk.messages.lifecycle import change_status
+from answerdesk.server_protocol import UVICORN_OPTIONS
 from answerdesk.store.engine import create_engine_for_url, write_transaction
 from answerdesk.store.tables import api_tokens, messages
 from answerdesk.tokens import LAST_USED_RESOLUTION
 from tests.factories import ClientLogin, Desk
+from tests.live import answers_kept, run_async, serve
 
 
 class Spy:
@@ -623,3 +628,95 @@ def test_answer_cache_size_reaches_the_fast_path(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert Settings.from_env({}).answer_cache_mb == 64
+
+
+def _burst(app: Any, path: str, headers: dict[str, str], count: int) -> list[int]:
+    """`count` requests at once, each on its own connection, to `app` served as `serve` does."""
+
+    async def burst() -> list[int]:
+        limits = httpx.Limits(max_connections=count)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+            answers = await asyncio.gather(
+                *(client.get(path, headers=headers) for _ in range(count))
+            )
+        return [answer.status_code for answer in answers]
+
+    with serve(app, **UVICORN_OPTIONS) as base:
+        return run_async(burst)
+
+
+@pytest.fixture
+def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The full path's token reads, each made to take 0.3 s so that requests overlap."""
+    made: list[str] = []
+    real = auth.verify_token
+
+    def slow(connection: Any, token: str) -> Any:
+        made.append(token)
+        time.sleep(0.3)
+        return real(connection, token)
+
+    monkeypatch.setattr(auth, "verify_token", slow)
+    return made
+
+
+def test_requests_in_flight_for_a_token_not_yet_verified_wait_for_one_verification(
+    app: Any, hot_world: Any, verifications: list[str]
+) -> None:
+    """A busy client whose cache entry lapsed sends one request the full way, not all of them.
+
+    Each would otherwise verify the token on a thread of the full path's pool,
+    all at once, fighting the event loop (docs/performance.md, "Tenth look").
+    """
+    _account, login, message_id, _text = hot_world
+    codes = _burst(app, f"/v1/messages/{message_id}", login.headers, 8)
+    assert codes == [200] * 8
+    assert len(verifications) == 1
+    assert app.hot_reads._verifying == {}
+
+
+def test_requests_waiting_for_a_verification_that_fails_each_go_the_full_way(
+    app: Any, hot_world: Any, verifications: list[str]
+) -> None:
+    _account, login, message_id, _text = hot_world
+    wrong = {**login.headers, "X-API-TOKEN": login.headers["X-API-TOKEN"][:-2] + "xx"}
+    assert _burst(app, f"/v1/messages/{message_id}", wrong, 4) == [404] * 4
+    assert len(verifications) == 4  # each failure is the full path's, counted as such
+
+
+def test_a_request_waits_for_another_verification_only_so_long(
+    app: Any, hot_world: Any, verifications: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastpath, "VERIFY_WAIT_SECONDS", 0.05)
+    _account, login, message_id, _text = hot_world
+    assert _burst(app, f"/v1/messages/{message_id}", login.headers, 4) == [200] * 4
+    assert len(verifications) == 4  # none waited the 0.3 s out
+
+
+def test_a_busy_address_is_found_clear_again_in_the_background(
+    settings: Settings, engine: Any, hot_world: Any
+) -> None:
+    """On PostgreSQL a kept answer takes the address's failed checks as read a moment ago
+    (`recently_clear`); before that lapses one request has them read again, in the
+    background, so requests in flight never all read them at once."""
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("the failed-check counters are in memory on SQLite")
+    app = create_app(dataclasses.replace(settings, api_rate_limit=0), engine=engine)
+    _account, login, message_id, _text = hot_world
+    failures = app.state.auth_failure_limiter
+    path = f"/v1/messages/{message_id}"
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers_kept(app)
+        for _ in range(3):  # verified, kept, and the address found clear
+            assert client.get(path, headers=login.headers).status_code == 200
+        (key,) = failures._clear_until
+        lapsing = time.monotonic() + ratelimit_shared.RENEW_SECONDS / 2
+        failures._clear_until[key] = lapsing
+        spy = Spy(app.hot_reads)
+        assert client.get(path, headers=login.headers).status_code == 200
+        assert spy.answered == 1  # answered from what was kept, not held up by the read
+        deadline = time.monotonic() + 5
+        while failures._clear_until.get(key, 0) <= lapsing:
+            assert time.monotonic() < deadline, "the counters were never read again"
+            time.sleep(0.005)
+        assert failures.recently_clear(key)

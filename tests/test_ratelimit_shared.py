@@ -329,3 +329,43 @@ def test_a_key_found_under_its_limit_is_remembered_as_clear_for_a_moment(
     assert not limiter.recently_clear("auth-failure:" + "9" * 500)  # long keys: by their digest
     limiter.check("auth-failure:" + "9" * 500)
     assert limiter.recently_clear("auth-failure:" + "9" * 500)
+
+
+def test_one_caller_is_asked_to_renew_a_clear_key_before_it_lapses(
+    postgres: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`renewal_due`: one read renews a busy address's memo; the others never wait for it."""
+    limiter = SharedWindowLimiter(postgres, 2, 60)
+    key = "auth-failure:198.51.100.5"
+    assert not limiter.renewal_due(key)  # nothing to renew
+    limiter.check(key)
+    assert not limiter.renewal_due(key)  # a fresh memo
+    almost = time.monotonic() + ratelimit_shared.CLEAR_SECONDS - ratelimit_shared.RENEW_SECONDS / 2
+    monkeypatch.setattr(ratelimit_shared.time, "monotonic", lambda: almost)
+    assert limiter.recently_clear(key)
+    assert limiter.renewal_due(key)  # the first caller in the last moments reads again
+    assert not limiter.renewal_due(key)  # and only that one
+    assert limiter.recently_clear(key)  # the rest go on meanwhile
+    monkeypatch.undo()
+    limiter.check(key)  # the renewing read
+    assert limiter.recently_clear(key)
+    assert not limiter.renewal_due(key)
+    later = time.monotonic() + ratelimit_shared.CLEAR_SECONDS - ratelimit_shared.RENEW_SECONDS / 2
+    monkeypatch.setattr(ratelimit_shared.time, "monotonic", lambda: later)
+    assert limiter.renewal_due(key)  # the renewed memo is renewed again in its turn
+
+
+def test_a_read_begun_before_this_processs_own_event_is_not_remembered_as_clear(
+    postgres: Engine,
+) -> None:
+    limiter = SharedWindowLimiter(postgres, 5, 60)
+    key = "auth-failure:198.51.100.6"
+    epoch = limiter.epoch
+    sql, params, now = limiter.check_statement(key)
+    with postgres.connect() as connection:
+        row = connection.exec_driver_sql(sql, params).fetchone()
+    limiter.record(key)  # lands while the read was on its way back
+    limiter.judge_check(row, now, key, epoch=epoch)
+    assert not limiter.recently_clear(key)  # the counters read predate the event
+    limiter.check(key)
+    assert limiter.recently_clear(key)

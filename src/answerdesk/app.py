@@ -62,7 +62,15 @@ class AnswerdeskApp(Starlette):
         hot = self.hot_reads
         if hot is not None and scope["type"] == "http" and await hot.answer(scope, send):
             return
-        await super().__call__(scope, receive, send)
+        await self._full_path(scope, receive, send)
+
+    async def _full_path(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Starlette's answer; then the fast path hears it is done (`HotReads.verified`)."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.hot_reads is not None:
+                self.hot_reads.verified(scope)
 
     def answer_now(self) -> AnswerNow | None:
         """What the server's protocol may call to answer a hot read itself, if anything.
@@ -111,7 +119,7 @@ class AnswerdeskApp(Starlette):
         hot = self.hot_reads
         if hot is not None and scope["type"] == "http" and await hot.answer(scope, send):
             return
-        await super().__call__(scope, receive, send)
+        await self._full_path(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Starlette:

@@ -50,11 +50,7 @@ class RecentCallers:
         (keyed by their SHA-256, never the token itself), which is inside
         every bound the full check below guarantees.
         """
-        if sell:
-            raw = b"b" + found.get(b"authorization", b"")
-        else:
-            raw = b"m" + found.get(b"x-api-token", b"") + b"\n" + found.get(b"x-api-email", b"")
-        key = hashlib.sha256(raw).digest()
+        key = _credentials_key(found, sell=sell)
         seen = self.seen.get(key)
         now = time.monotonic()
         if seen is not None and seen[0] > now and clock.utcnow() < seen[1]:
@@ -66,20 +62,35 @@ class RecentCallers:
             self.seen[key] = (now + SEEN_SECONDS, good_until(principal), principal)
         return principal
 
+    def unverified(self, found: dict[bytes, bytes], *, sell: bool) -> bytes | None:
+        """A key for these credentials if their token is not verified at all yet, else None.
+
+        For requests that the full path would each verify (a token not in
+        its cache): the fast path lets one of them go and the rest wait for
+        it under this key (api/fastpath.py). None for anything else that
+        `principal` turns away (no token, a token verified but of another
+        role or e-mail, one being verified again), which waiting cannot change.
+        """
+        token = _token(found, sell=sell)
+        if not token:
+            return None
+        cache: TokenCache | None = self._state.get("token_cache")
+        if cache is not None and cache.get(hash_token(token)) is not None:
+            return None
+        return _credentials_key(found, sell=sell)
+
     def _verified(self, found: dict[bytes, bytes], *, sell: bool) -> Principal | None:
         """The full path's own checks, answered from its cache of verified tokens only.
 
         Headers are read as the full path reads them: the first of each name,
         decoded as Latin-1, stripped.
         """
-        if sell:
-            token = bearer(found.get(b"authorization", b"").decode("latin-1"))
-            email = None
-        else:
-            token = found.get(b"x-api-token", b"").decode("latin-1").strip()
+        email = None
+        if not sell:
             email = found.get(b"x-api-email", b"").decode("latin-1").strip().lower()
             if not email:
                 return None
+        token = _token(found, sell=sell)
         if not token:
             return None
         cache: TokenCache | None = self._state.get("token_cache")
@@ -119,6 +130,22 @@ class RecentCallers:
             self.reverifying[digest] = now + _REVERIFY_CLAIM_SECONDS
             return None  # this request goes the full way and verifies it again
         return principal
+
+
+def _credentials_key(found: dict[bytes, bytes], *, sell: bool) -> bytes:
+    """The SHA-256 of exactly the credential headers an answer depends on (never the token)."""
+    if sell:
+        raw = b"b" + found.get(b"authorization", b"")
+    else:
+        raw = b"m" + found.get(b"x-api-token", b"") + b"\n" + found.get(b"x-api-email", b"")
+    return hashlib.sha256(raw).digest()
+
+
+def _token(found: dict[bytes, bytes], *, sell: bool) -> str | None:
+    """The token of the credential headers, read as the full path reads it."""
+    if sell:
+        return bearer(found.get(b"authorization", b"").decode("latin-1"))
+    return found.get(b"x-api-token", b"").decode("latin-1").strip()
 
 
 def good_until(principal: Principal) -> datetime:

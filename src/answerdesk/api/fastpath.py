@@ -36,6 +36,7 @@ answer's bytes, its `X-Request-Id` and its metrics are the full path's own
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -87,6 +88,11 @@ class _Route:
 _Asked = tuple[_Route, int, ListParams | None, float, dict[bytes, bytes], Principal]
 #: The scope key under which `answer_now` leaves what it found for `answer`.
 _ASKED_KEY = "answerdesk.hot_read"
+#: The scope key of a request the full path answers while others wait for it
+#: to verify their shared credentials (`_once_verified`).
+_VERIFYING_KEY = "answerdesk.verifying"
+#: The longest a request waits for another to verify its caller.
+VERIFY_WAIT_SECONDS = 2.0
 
 
 class HotReads:
@@ -112,6 +118,8 @@ class HotReads:
         self._list = _Route("list_messages", metrics)
         self.list_rows = list_rows
         self.callers = RecentCallers(self._state)
+        #: credentials key -> done when the full path has verified them (`_once_verified`)
+        self._verifying: dict[bytes, asyncio.Future[None]] = {}
         self._sqlite: SqliteReads | None = None
         self._postgres: PostgresReads | None = None
         if is_sqlite(engine):
@@ -152,7 +160,9 @@ class HotReads:
         # request in flight a second later to take the full way).
         asked = scope.pop(_ASKED_KEY) if _ASKED_KEY in scope else self._asked(scope)
         if asked is None:
-            return False
+            asked = await self._once_verified(scope)
+            if asked is None:
+                return False
         route, item_id, range_params, started, found, principal = asked
         if self._sqlite is not None:
             # Synchronous: a local read takes microseconds, a coroutine costs more.
@@ -223,6 +233,42 @@ class HotReads:
         write(b"".join(parts))
         self._answered(route, scope["path"], started, rid)
         return True
+
+    async def _once_verified(self, scope: Scope) -> _Asked | None:
+        """A hot read whose caller's token is not verified yet: asked again once it is.
+
+        The full path verifies a token it does not hold (a read, on a thread
+        of its pool). When a busy client's entry has lapsed, every request it
+        has in flight would do so at once: up to c=32 threads fighting the
+        event loop for the interpreter, stalling every other answer for tens
+        of milliseconds (docs/performance.md, "Tenth look"). So the first
+        such request goes the full way (None, and `verified` when it is done)
+        and the others with the same credential headers wait for it, at most
+        VERIFY_WAIT_SECONDS, then are asked again: the caller is then known,
+        or each goes the full way as before. Nothing is answered that the
+        full path has not verified.
+        """
+        hot = self._hot_request(scope)
+        if hot is None:
+            return None
+        key = self.callers.unverified(_wanted_headers(scope), sell=hot[0] is self._text_message)
+        if key is None:
+            return None
+        pending = self._verifying.get(key)
+        if pending is None:
+            self._verifying[key] = asyncio.get_running_loop().create_future()
+            scope[_VERIFYING_KEY] = key
+            return None
+        await asyncio.wait((pending,), timeout=VERIFY_WAIT_SECONDS)
+        return self._asked(scope)
+
+    def verified(self, scope: Scope) -> None:
+        """The full path is done with a request: wake those waiting for it to verify its caller."""
+        key = scope.pop(_VERIFYING_KEY, None)
+        if key is not None:
+            pending = self._verifying.pop(key, None)
+            if pending is not None and not pending.done():
+                pending.set_result(None)
 
     def _asked(self, scope: Scope) -> _Asked | None:
         """The hot read a request asks for and its caller, verified; None for the full path."""
@@ -333,7 +379,7 @@ class HotReads:
         body: bytes | None = None
         if route.kind is not None:
             body = reads.kept_single(route.kind, account_id, item_id)
-            if body is not None and shared is not None and not shared.recently_clear(key):
+            if body is not None and shared is not None and not self._known_clear(shared, key):
                 body = None  # read again with the address's counters: one round trip either way
         try:
             if body is None and range_params is not None:
@@ -367,7 +413,7 @@ class HotReads:
             if failures is not None:
                 key = _failure_key(scope)
                 if isinstance(failures, SharedWindowLimiter):
-                    if not failures.recently_clear(key):
+                    if not self._known_clear(failures, key):
                         return False
                 else:
                     failures.check(key)
@@ -377,6 +423,14 @@ class HotReads:
                 tokens.hit(f"token:{principal.token_id}")
         except RateLimited:
             return False
+        return True
+
+    def _known_clear(self, failures: SharedWindowLimiter, key: str) -> bool:
+        """`recently_clear`, its memo renewed in the background before it lapses."""
+        if not failures.recently_clear(key):
+            return False
+        if self._postgres is not None and failures.renewal_due(key):
+            self._postgres.renew_clear(failures, key)
         return True
 
     async def _admit_shared(

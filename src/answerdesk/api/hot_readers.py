@@ -50,6 +50,7 @@ from answerdesk.messages.listing import (
     stored_object_prefix,
 )
 from answerdesk.messages.reading import ListQuery, local_day_range
+from answerdesk.ratelimit import RateLimited
 from answerdesk.ratelimit_shared import SharedWindowLimiter
 from answerdesk.store.async_postgres import AsyncPostgres
 from answerdesk.store.change_listener import ChangeListener
@@ -387,6 +388,8 @@ class PostgresReads:
         )
         self._listeners: list[tuple[asyncio.AbstractEventLoop, ChangeListener]] = []
         self._lock = threading.Lock()
+        #: Background reads of failed-check counters (`renew_clear`), held until done.
+        self._renewals: set[asyncio.Task[None]] = set()
 
     def kept(self) -> KeptAnswers | None:
         """The running loop's kept answers (it starts listening on first use); None if none."""
@@ -438,12 +441,35 @@ class PostgresReads:
         """
         if failures is None:
             return await self.fetch(sql, params)
+        epoch = failures.epoch
         sql, params, now = failures.with_check(sql, params, failure_key)
         rows = await self.fetch(sql, params)
         if rows:
             row = rows[0]
-            failures.judge_check(None if row[-3] is None else row[-3:], now, failure_key)
+            counters = None if row[-3] is None else row[-3:]
+            failures.judge_check(counters, now, failure_key, epoch=epoch)
         return [row[:-3] for row in rows]
+
+    def renew_clear(self, failures: SharedWindowLimiter, failure_key: str) -> None:
+        """Read `failure_key`'s counters again in the background (`renewal_due` said to).
+
+        The requests that asked go on meanwhile; the read renews the key's
+        `recently_clear` (or ends it, at the limit). A failed read renews
+        nothing: the memo lapses and requests read the counters themselves.
+        """
+        task = asyncio.get_running_loop().create_task(self._renew_clear(failures, failure_key))
+        self._renewals.add(task)
+        task.add_done_callback(self._renewals.discard)
+
+    async def _renew_clear(self, failures: SharedWindowLimiter, failure_key: str) -> None:
+        epoch = failures.epoch
+        sql, params, now = failures.check_statement(failure_key)
+        try:
+            rows = await self.fetch(sql, params)
+        except READ_ERRORS:
+            return
+        with contextlib.suppress(RateLimited):
+            failures.judge_check(rows[0] if rows else None, now, failure_key, epoch=epoch)
 
     async def single(
         self,
