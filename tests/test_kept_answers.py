@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
+from answerdesk import clock
 from answerdesk.api import kept_answers
 from answerdesk.api.kept_answers import ALIVE_SECONDS, MESSAGE, TEXT_MESSAGE, KeptAnswers
 from answerdesk.app import create_app
@@ -29,7 +31,9 @@ from answerdesk.config import Settings
 from answerdesk.messages.lifecycle import change_status
 from answerdesk.store import change_listener
 from answerdesk.store.engine import write_transaction
+from tests.factories import Desk
 from tests.live import answers_kept
+from tests.test_fastpath import Spy
 
 # -- the rules ---------------------------------------------------------------
 
@@ -334,3 +338,97 @@ def test_nothing_is_kept_with_no_bytes_for_it(
             (change_listener.APPLICATION_NAME,),
         ).fetchone()
     assert listeners == (0,)
+
+
+def _range_path() -> str:
+    today = clock.utcnow().date()
+    return (
+        f"/v1/messages?from_date={today - timedelta(days=1):%m-%d-%Y}"
+        f"&to_date={today + timedelta(days=1):%m-%d-%Y}"
+    )
+
+
+def _statuses(client: TestClient, login: Any) -> dict[int, str]:
+    answer = client.get(_range_path(), headers=login.headers)
+    assert answer.status_code == 200, answer.text
+    return {item["message_id"]: item["status"] for item in orjson.loads(answer.content)}
+
+
+@pytest.fixture
+def statements(kept_app: Any) -> list[str]:
+    """The fast path's statements on PostgreSQL, as they are sent."""
+    reads = kept_app[0].hot_reads._postgres
+    sent: list[str] = []
+    fetch = reads.fetch
+
+    async def counted(sql: str, params: Any) -> list[Any]:
+        sent.append(sql)
+        return await fetch(sql, params)
+
+    reads.fetch = counted
+    return sent
+
+
+def test_a_range_is_made_of_kept_answers_and_asks_the_database_only_for_its_ids(
+    kept_app: Any, other: psycopg.Connection[Any], hot_world: Any, desk: Desk,
+    statements: list[str],
+) -> None:  # fmt: skip
+    app, client = kept_app
+    account, login, message_id, _text = hot_world
+    second = desk.take(account, "Another call", phone="(617) 555-0199")
+    spy = Spy(app.hot_reads)
+    assert _statuses(client, login) == {message_id: "new", second: "new"}  # the full path
+    first = client.get(_range_path(), headers=login.headers).content  # read, and kept
+    assert spy.answered == 1
+    statements.clear()
+    assert client.get(_range_path(), headers=login.headers).content == first
+    assert spy.answered == 2
+    assert len(statements) == 1 and "textsend" not in statements[0]  # its ids, nothing more
+    _set_status(other, message_id, "read", quietly=True)
+    assert _statuses(client, login)[message_id] == "new"  # kept: no notice came
+    _set_status(other, second, "archived")  # with a notice: seen once it arrives
+    deadline = time.monotonic() + 5
+    while _statuses(client, login)[second] != "archived":
+        assert time.monotonic() < deadline, "the notice never dropped the kept answer"
+        time.sleep(0.005)
+    third = desk.take(account, "A new caller", phone="(617) 555-0142")  # no notice: a new id
+    assert _statuses(client, login) == {message_id: "read", second: "archived", third: "new"}
+
+
+def test_a_kept_range_with_a_render_in_another_zone_goes_the_full_way(
+    kept_app: Any, other: psycopg.Connection[Any], hot_world: Any, desk: Desk
+) -> None:
+    app, client = kept_app
+    account, login, message_id, _text = hot_world
+    spy = Spy(app.hot_reads)
+    first = client.get(_range_path(), headers=login.headers)
+    assert client.get(_range_path(), headers=login.headers).content == first.content
+    assert spy.answered == 1
+    later = desk.take(account, "Taken while renders were stale", phone="(617) 555-0177")
+    other.execute("UPDATE messages SET wire_zone = 'Asia/Tokyo' WHERE id = %s", (later,))
+    answer = client.get(_range_path(), headers=login.headers)
+    assert answer.status_code == 200
+    assert spy.answered == 1  # the new message's render is stale: rendered by the full path
+    assert [item["message_id"] for item in orjson.loads(answer.content)] == [message_id, later]
+
+
+def test_a_kept_range_follows_its_accounts_new_zone(
+    kept_app: Any, other: psycopg.Connection[Any], hot_world: Any
+) -> None:
+    """The account's zone is kept with its answers (the day bounds are computed in it)
+    and dropped with them when the account changes."""
+    app, client = kept_app
+    account, login, _message_id, _text = hot_world
+    spy = Spy(app.hot_reads)
+    client.get(_range_path(), headers=login.headers)
+    client.get(_range_path(), headers=login.headers)
+    assert spy.answered == 1  # zone and renders kept
+    other.execute("UPDATE accounts SET timezone = 'Asia/Tokyo' WHERE id = %s", (account.id,))
+    deadline = time.monotonic() + 5
+    (kept,) = app.hot_reads._postgres._kept.values()  # the server loop's
+    while kept.zone(account.id) is not None:
+        assert time.monotonic() < deadline, "the notice never dropped the kept zone"
+        time.sleep(0.005)
+    answer = client.get(_range_path(), headers=login.headers)
+    assert answer.status_code == 200
+    assert spy.answered == 1  # renders made in the old zone: the full path renders them anew

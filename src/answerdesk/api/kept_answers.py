@@ -110,6 +110,8 @@ class KeptAnswers:
         self._accounts: dict[int, tuple[dict[int, bytes], dict[int, bytes]]] = {}
         #: (account id, kind, id) -> weight, the answer kept longest ago first
         self._ages: OrderedDict[tuple[int, int, int], int] = OrderedDict()
+        #: account id -> its (time zone, number), what a range's answer is made in
+        self._zones: dict[int, tuple[str, str]] = {}
         #: Monotonic time until which answers may be served (set by the heartbeat).
         self.alive_until = 0.0
         #: Bumped by every notice or drop; a read's ticket must still match to keep.
@@ -125,6 +127,34 @@ class KeptAnswers:
             return None
         kept = self._accounts.get(account_id)
         return None if kept is None else kept[kind].get(item_id)
+
+    def bodies(self, account_id: int, kind: int, item_ids: list[int]) -> list[bytes | None]:
+        """`get` for each of the account's `item_ids`, in one go (a date range's messages)."""
+        if self._local_seen != _local_writes:
+            self.forget()
+        kept = self._accounts.get(account_id)
+        if kept is None or time.monotonic() >= self.alive_until:
+            return [None] * len(item_ids)
+        found = kept[kind].get
+        return [found(item_id) for item_id in item_ids]
+
+    def zone(self, account_id: int) -> tuple[str, str] | None:
+        """The account's (time zone, number) if kept and it may be answered from."""
+        if self._local_seen != _local_writes:
+            self.forget()
+            return None
+        if time.monotonic() >= self.alive_until:
+            return None
+        return self._zones.get(account_id)
+
+    def keep_zone(self, ticket: int | None, account_id: int, zone: tuple[str, str]) -> None:
+        """Keep the account's (time zone, number) if `ticket` is still good.
+
+        A few hundred bytes per account, not counted against `keep_bytes`;
+        the triggers notify a change of either (migration 0010).
+        """
+        if ticket is not None and ticket == self.changes and self._local_seen == _local_writes:
+            self._zones[account_id] = zone
 
     def ticket(self) -> int | None:
         """Taken before a read: `keep` keeps its answer only if nothing changed meanwhile."""
@@ -166,6 +196,7 @@ class KeptAnswers:
     def forget_account(self, account_id: int) -> None:
         """Drop one account's answers (a notice named it)."""
         self.changes += 1
+        self._zones.pop(account_id, None)
         kept = self._accounts.pop(account_id, None)
         if kept is None:
             return
@@ -179,6 +210,7 @@ class KeptAnswers:
         self._local_seen = _local_writes
         self._accounts.clear()
         self._ages.clear()
+        self._zones.clear()
         self.kept_bytes = 0
 
     def alive(self, at: float) -> None:

@@ -66,8 +66,13 @@ def _execute(connection: sa.Connection, text: str, params: list[Any]) -> list[An
 
 
 def _chunk_sql(
-    query: ListQuery, cursor: tuple[int, int] | None, dialect: str
+    query: ListQuery, cursor: tuple[int, int] | None, dialect: str, *, columns: str = ""
 ) -> tuple[str, list[Any]]:
+    """A chunk's statement (`?` placeholders) and its parameters after the zone's.
+
+    `columns` replaces the usual id, created second and stored render (whose
+    zone is the statement's first parameter, not in the list returned).
+    """
     where = ["account_id = ?"]
     params: list[Any] = [query.account_id]
     if query.days.start_second is not None:
@@ -86,8 +91,9 @@ def _chunk_sql(
             where.append("(created_second, id) > (?, ?)")
             params.extend(cursor)
         order = "created_second, id"
+    columns = columns or f"id, created_second, {_WIRE_BYTES[dialect]}"
     sql = (
-        f"SELECT id, created_second, {_WIRE_BYTES[dialect]} FROM messages "  # noqa: S608
+        f"SELECT {columns} FROM messages "  # noqa: S608
         f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
     )
     return sql, params
@@ -194,6 +200,25 @@ def range_statement(
     if dialect != "sqlite":
         sql = sql.replace("?", "%s")
     return sql, [timezone, *params, size]
+
+
+def range_ids_statement(query: ListQuery, size: int) -> tuple[str, list[Any]]:
+    """The ids of a list's first chunk, in order, for PostgreSQL (`%s` placeholders).
+
+    Read from the index on (account_id, created_second, id) alone (an
+    index-only scan once the table is vacuumed): for the fast path, which
+    answers a range from renders it keeps (api/hot_readers.py).
+    """
+    sql, params = _chunk_sql(query, None, "postgresql", columns="id")
+    return sql.replace("?", "%s"), [*params, size]
+
+
+#: PostgreSQL: the stored renders of some of an account's messages, as UTF-8
+#: bytes (NULL when rendered in another zone than the one given).
+STORED_SOME_POSTGRES_SQL = (
+    "SELECT id, CASE WHEN wire_zone = %s THEN textsend(wire) END FROM messages "
+    "WHERE account_id = %s AND id = ANY(CAST(%s AS bigint[]))"
+)
 
 
 def joined_wires(rows: list[Any], number: str) -> bytes | None:
