@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from answerdesk.messages.listing import joined_objects
 from tests.factories import Desk
 
 VERSIONS = ["v1", "v2"]
@@ -247,7 +250,23 @@ def test_ten_thousand_messages_stream_back_complete(http, desk: Desk, engine, bo
     assert len(messages) == 10_000
     assert len({m["message_id"] for m in messages}) == 10_000
     assert {tuple(m) for m in messages} == {tuple(messages[0])}  # both paths, same keys
-    assert all(m["content_with_additional_details"] == f"{m['content']}\nReason: x" for m in messages)
+    assert all(
+        m["content_with_additional_details"] == f"{m['content']}\nReason: x" for m in messages
+    )
     seconds = [m["utc_created_at"] for m in messages]
     assert seconds == sorted(seconds)
     assert "content-length" not in response.headers  # streamed, not buffered
+
+
+@given(
+    parts=st.lists(st.binary(max_size=8), max_size=6),
+    prefix=st.binary(max_size=4),
+    brackets=st.booleans(),
+)
+def test_joined_objects_is_the_plain_join(
+    parts: list[bytes], prefix: bytes, brackets: bool
+) -> None:
+    """The one-copy join of lists and chunks says exactly what the obvious one says."""
+    plain = b",".join(prefix + part for part in parts)
+    expected = b"[" + plain + b"]" if brackets else plain
+    assert joined_objects(parts, prefix, brackets=brackets) == expected

@@ -46,6 +46,7 @@ from answerdesk.messages.listing import (
     STORED_ONE_POSTGRES_SQL,
     STORED_ONE_SQL,
     STORED_SOME_POSTGRES_SQL,
+    joined_objects,
     joined_wires,
     range_ids_statement,
     range_statement,
@@ -565,7 +566,7 @@ class PostgresReads:
                     return None  # rendered in another zone, or gone since: the full path decides
                 body = bodies[n] = prefix + wire
                 kept.keep(ticket, account_id, MESSAGE, item_id, body)
-        return b"[" + b",".join(cast(list[bytes], bodies)) + b"]"
+        return joined_objects(cast(list[bytes], bodies), brackets=True)
 
     def close(self) -> None:
         """Stop listening and close every connection (see `AsyncPostgres.close`)."""
