@@ -51,6 +51,19 @@ class Spy:
         hot.answer = answer  # type: ignore[method-assign]
 
 
+def sent_statements(reads: Any) -> list[str]:
+    """The statements the fast path's PostgreSQL reads (`PostgresReads`) send, as they go."""
+    sent: list[str] = []
+    fetch = reads.fetch
+
+    async def counted(sql: str, params: Any) -> list[Any]:
+        sent.append(sql)
+        return await fetch(sql, params)
+
+    reads.fetch = counted
+    return sent
+
+
 @pytest.fixture
 def spy(app: Any) -> Spy:
     assert app.hot_reads is not None
@@ -562,15 +575,7 @@ def test_the_failure_check_costs_no_statement_of_its_own_on_postgres(
     )  # the per-token limit, when on, is one more statement (it counts)
     app = create_app(strict, engine=engine)
     spy = Spy(app.hot_reads)
-    reads = app.hot_reads._postgres
-    statements: list[str] = []
-    fetch = reads.fetch
-
-    async def counted(sql: str, params: Any) -> list[Any]:
-        statements.append(sql)
-        return await fetch(sql, params)
-
-    reads.fetch = counted
+    statements = sent_statements(app.hot_reads._postgres)
     if kind in ("message", "range"):
         path, headers = f"/v1/messages/{message_id}", login.headers
         if kind == "range":

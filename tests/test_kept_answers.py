@@ -33,7 +33,7 @@ from answerdesk.store import change_listener
 from answerdesk.store.engine import write_transaction
 from tests.factories import Desk
 from tests.live import answers_kept
-from tests.test_fastpath import Spy
+from tests.test_fastpath import Spy, sent_statements
 
 # -- the rules ---------------------------------------------------------------
 
@@ -357,16 +357,7 @@ def _statuses(client: TestClient, login: Any) -> dict[int, str]:
 @pytest.fixture
 def statements(kept_app: Any) -> list[str]:
     """The fast path's statements on PostgreSQL, as they are sent."""
-    reads = kept_app[0].hot_reads._postgres
-    sent: list[str] = []
-    fetch = reads.fetch
-
-    async def counted(sql: str, params: Any) -> list[Any]:
-        sent.append(sql)
-        return await fetch(sql, params)
-
-    reads.fetch = counted
-    return sent
+    return sent_statements(kept_app[0].hot_reads._postgres)
 
 
 def test_a_range_is_made_of_kept_answers_and_asks_the_database_only_for_its_ids(
