@@ -423,3 +423,21 @@ def test_a_kept_range_follows_its_accounts_new_zone(
     answer = client.get(_range_path(), headers=login.headers)
     assert answer.status_code == 200
     assert spy.answered == 1  # renders made in the old zone: the full path renders them anew
+
+
+def test_a_range_is_read_whole_while_answers_cannot_be_kept(
+    postgres_url: str, engine: Any, hot_world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a heartbeat heard (a pooler in transaction mode), nothing read could be kept:
+    a range is one statement for its rows, not its ids and then every render by id."""
+    monkeypatch.setattr(kept_answers, "ALIVE_SECONDS", -1.0)  # never heard in time
+    _account, login, _message_id, _text = hot_world
+    app = create_app(Settings(database_url=postgres_url, api_rate_limit=0), engine=engine)
+    sent = sent_statements(app.hot_reads._postgres)
+    spy = Spy(app.hot_reads)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        first = client.get(_range_path(), headers=login.headers)
+        sent.clear()
+        again = client.get(_range_path(), headers=login.headers)
+    assert again.content == first.content and spy.answered == 1
+    assert len(sent) == 2 and "textsend" in sent[1]  # its account's zone, then its rows whole

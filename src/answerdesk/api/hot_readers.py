@@ -509,9 +509,11 @@ class PostgresReads:
         """The range's body, or None to step aside; see `_checked` for `failures`.
 
         The counters are read along with the account's zone, before the range.
-        Where answers are kept, the zone is kept too (read only when it is not,
-        or to read the counters), and the range is made of kept single
-        answers (`_kept_range`).
+        While answers are kept (a ticket is given: the listener hears the
+        database), the zone is kept too (read only when it is not, or to read
+        the counters), and the range is made of kept single answers
+        (`_kept_range`); otherwise it is read whole, in one statement, as
+        nothing read could be kept for the next one.
         """
         kept = self.kept()
         ticket = None if kept is None else kept.ticket()
@@ -527,7 +529,7 @@ class PostgresReads:
                 kept.keep_zone(ticket, account_id, zone)
         timezone, number = zone
         query = _range_query(account_id, timezone, from_date, to_date)
-        if kept is not None:
+        if kept is not None and ticket is not None:
             return await self._kept_range(kept, query, timezone, number, most)
         sql, params = range_statement(query, timezone, most + 1, "postgresql")
         return _range_body(await self.fetch(sql, tuple(params)), number, most)
